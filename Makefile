@@ -1,0 +1,60 @@
+# djangostack.channels: `make deploy` deploys the stack on this machine, `make test` proves it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Controller tools and the sample app are pinned here.
+REQUIREMENTS := requirements-dev.txt roles/django_channels/files/app/requirements.txt
+
+.PHONY: help deploy test venv engine images lint unit-test build-collection molecule destroy clean
+
+help:
+	@echo "make deploy   install what is missing, deploy the stack on this machine, print its URL"
+	@echo "make test     lint, unit tests, collection build and Molecule scenarios"
+	@echo "make destroy  remove this machine's deployment (data volumes kept)"
+
+$(BIN)/.installed: $(REQUIREMENTS)
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+engine:
+	scripts/ensure-docker.sh
+
+images: engine
+	scripts/build-local-images.sh
+
+deploy: venv images
+	scripts/local-secrets.sh
+	$(BIN)/ansible-playbook -i inventories/local site.yml
+
+lint: venv
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit-test: venv
+	$(BIN)/pytest tests
+
+build-collection: venv
+	rm -rf build && mkdir -p build
+	$(BIN)/ansible-galaxy collection build --output-path build .
+	$(BIN)/ansible-galaxy collection install --offline --no-deps -p build/collections build/djangostack-channels-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-doc -t role djangostack.channels.nginx >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-playbook --syntax-check -i inventories/local djangostack.channels.site
+
+molecule: venv images
+	cd $(CURDIR) && $(BIN)/molecule test -s default
+
+test: lint unit-test build-collection molecule
+
+destroy: venv
+	$(BIN)/ansible-playbook -i inventories/local playbooks/destroy.yml
+
+clean:
+	rm -rf build .cache
