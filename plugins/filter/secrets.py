@@ -8,7 +8,9 @@ from typing import Any
 _TRAILING = re.compile(r"[\d\W_]+$")
 
 
-def weak_secrets(secrets: dict[str, Any], min_length: int = 12, weak_values: list[str] | None = None) -> list[str]:
+def weak_secrets(
+    secrets: dict[str, Any], min_length: int = 12, weak_values: list[str] | None = None
+) -> list[str]:
     """Return the sorted names of the secrets that are not strings, too short or well known.
 
     Only names are returned, so the result can go into an error message. A value counts as well

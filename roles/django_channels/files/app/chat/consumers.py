@@ -45,6 +45,4 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {"id": event["id"], "message": event["message"], "created": event["created"]}
-        )
+        await self.send_json({"id": event["id"], "message": event["message"], "created": event["created"]})
