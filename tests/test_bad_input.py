@@ -1,0 +1,158 @@
+"""Bad inventories fail in the site playbook's first play, before anything on the host changes.
+
+Each case runs the real `site.yml` against this machine with a throwaway stack name and base
+directory, then checks the error names the variable and that no file, network or container of
+that stack exists. A control case proves the good baseline passes the same checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD: dict[str, Any] = {
+    "ansible_connection": "local",
+    "mysql_root_password": "bad-input-root-4c1e9a",
+    "stack_db_password": "bad-input-db-77d0e2b",
+    "stack_redis_password": "bad-input-redis-3f9a61",
+    "django_channels_secret_key": "bad-input-secret-key-0b5d3e8c9a7f",
+}
+DROP = object()  # marks a variable removed from the good baseline
+
+# (case id, variables changed from the baseline, text the error must contain)
+CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("missing mysql root password", {"mysql_root_password": DROP}, "mysql_root_password"),
+    ("missing secret key", {"django_channels_secret_key": DROP}, "django_channels_secret_key"),
+    ("weak redis password", {"stack_redis_password": "password123"}, "stack_redis_password"),
+    ("short database password", {"stack_db_password": "short"}, "stack_db_password"),
+    ("http port out of range", {"nginx_http_port": 70000}, "nginx_http_port"),
+    ("mysql port out of range", {"mysql_publish_port": 0}, "mysql_publish_port"),
+    ("unknown ASGI server", {"django_channels_server": "hypercorn"}, "django_channels_server"),
+    (
+        "allowed hosts not a list",
+        {"django_channels_allowed_hosts": {"host": "example.com"}},
+        "django_channels_allowed_hosts",
+    ),
+    (
+        "invalid allowed host",
+        {"django_channels_allowed_hosts": ["exa mple.com"]},
+        "django_channels_allowed_hosts",
+    ),
+    ("zero replicas", {"django_channels_replicas": 0}, "django_channels_replicas"),
+    ("replicas not a number", {"django_channels_replicas": "many"}, "django_channels_replicas"),
+    ("TLS without certificate", {"nginx_tls": True}, "nginx_tls_certificate"),
+    (
+        "same HTTP and HTTPS port",
+        {"nginx_tls": True, "nginx_tls_self_signed": True, "nginx_https_port": 80},
+        "nginx_https_port",
+    ),
+    ("missing app source", {"django_channels_source": "/nonexistent/app"}, "django_channels_source"),
+    (
+        "malformed base image",
+        {"django_channels_base_image": "Python:3.12 slim"},
+        "django_channels_base_image",
+    ),
+    ("bad database name", {"stack_db_name": "chat; DROP"}, "stack_db_name"),
+]
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture()
+def stack(tmp_path: Path) -> dict[str, Any]:
+    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
+        pytest.skip("needs a Docker engine (make engine)")
+    name = f"badinput-{uuid.uuid4().hex[:8]}"
+    return {"stack_name": name, "stack_base_dir": str(tmp_path / name), "tmp": tmp_path}
+
+
+def run_site(
+    stack: dict[str, Any], variables: dict[str, Any], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    inventory = {
+        "docker_hosts": {"children": {group: {} for group in ("mysql", "redis", "django_channels", "nginx")}},
+        **{group: {"hosts": {"localhost": {}}} for group in ("mysql", "redis", "django_channels", "nginx")},
+    }
+    merged = {**GOOD, "stack_name": stack["stack_name"], "stack_base_dir": stack["stack_base_dir"]}
+    for key, value in variables.items():
+        if value is DROP:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    (stack["tmp"] / "hosts.json").write_text(json.dumps(inventory))
+    (stack["tmp"] / "vars.json").write_text(json.dumps(merged))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(
+        [
+            str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "ansible-playbook"),
+            "-i",
+            str(stack["tmp"] / "hosts.json"),
+            "-e",
+            f"@{stack['tmp'] / 'vars.json'}",
+            "-e",
+            "ansible_python_interpreter={{ ansible_playbook_python }}",
+            *extra,
+            str(ROOT / "site.yml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def assert_nothing_changed(stack: dict[str, Any]) -> None:
+    assert not Path(stack["stack_base_dir"]).exists(), "a directory of the stack was created"
+    assert stack["stack_name"] not in docker("network", "ls", "--format", "{{.Name}}").split()
+    assert not docker("ps", "-aq", "--filter", f"label=io.djangostack.stack={stack['stack_name']}").split()
+    assert not [v for v in docker("volume", "ls", "-q").split() if v.startswith(stack["stack_name"])]
+
+
+def test_good_baseline_passes_the_checks(stack: dict[str, Any]) -> None:
+    # Only the plays tagged `always` (the checks and the closing message) run.
+    result = run_site(stack, {}, "--tags", "checks-only")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Check the settings of the roles this host runs" in result.stdout
+    assert_nothing_changed(stack)
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_bad_input_fails_before_any_change(
+    stack: dict[str, Any], variables: dict[str, Any], expected: str
+) -> None:
+    result = run_site(stack, variables)
+    output = result.stdout + result.stderr
+    try:
+        assert result.returncode != 0, "the bad input was accepted"
+        assert "Check every role's settings before anything changes" in result.stdout
+        assert "Prepare the Docker hosts" not in result.stdout, "the run went past the checks"
+        starts = [index for index in (output.find("[ERROR]"), output.find("fatal:")) if index >= 0]
+        assert starts, output[-3000:]
+        assert expected in output[min(starts) :], output[-3000:]  # the error itself names the variable
+        assert_nothing_changed(stack)
+    finally:
+        if result.returncode == 0:  # a wrongly accepted input deployed a stack: remove it
+            subprocess.run(
+                [
+                    "docker",
+                    "rm",
+                    "-f",
+                    *docker(
+                        "ps", "-aq", "--filter", f"label=io.djangostack.stack={stack['stack_name']}"
+                    ).split(),
+                ],
+                capture_output=True,
+            )
