@@ -1,0 +1,42 @@
+"""Each role's defaults, argument_specs and README table say the same thing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ROLES = sorted(path.parent.parent.name for path in ROOT.glob("roles/*/meta/argument_specs.yml"))
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def test_role_readme_tables_are_generated_from_argument_specs() -> None:
+    result = subprocess.run([sys.executable, "scripts/role_docs.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_documented_with_the_same_value(role: str) -> None:
+    defaults = load(ROOT / "roles" / role / "defaults" / "main.yml")
+    options = load(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    for name, value in defaults.items():
+        if name.startswith(("stack_container_", "stack_secrets")):
+            continue  # arguments of the shared task files, documented in their own entry point
+        assert name in options, f"{role}: {name} is not in meta/argument_specs.yml"
+        documented = options[name].get("default")
+        if isinstance(value, str) and "{{" in value:
+            continue  # computed defaults are described in words
+        assert documented == value, f"{role}: {name} defaults to {value!r} but is documented as {documented!r}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_variable_carries_its_role_prefix(role: str) -> None:
+    defaults = load(ROOT / "roles" / role / "defaults" / "main.yml")
+    assert all(name.startswith(f"{role}_") for name in defaults), [n for n in defaults if not n.startswith(role)]
