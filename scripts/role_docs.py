@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write each role README's variable table from its meta/argument_specs.yml (the one source).
 
-    python scripts/role_docs.py          rewrite the tables
-    python scripts/role_docs.py --check  exit 1 if a table is out of date (run by the tests)
+python scripts/role_docs.py          rewrite the tables
+python scripts/role_docs.py --check  exit 1 if a table is out of date (run by the tests)
 """
 
 from __future__ import annotations
@@ -33,13 +33,23 @@ def table(spec: dict[str, Any]) -> str:
         if option.get("required"):
             default = "**required**"
         elif "default" in option:
-            default = f"`{cell(option['default'])}`" if option["default"] not in ("", [], {}) else f"`{option['default']!r}`"
+            default = (
+                f"`{cell(option['default'])}`"
+                if option["default"] not in ("", [], {})
+                else f"`{option['default']!r}`"
+            )
         else:
             default = ""
         kind = option.get("type", "str")
         if option.get("elements"):
             kind += f" of {option['elements']}"
-        description = cell(" ".join(option.get("description", []) if isinstance(option.get("description"), list) else [option.get("description", "")]))
+        description = cell(
+            " ".join(
+                option.get("description", [])
+                if isinstance(option.get("description"), list)
+                else [option.get("description", "")]
+            )
+        )
         if option.get("choices"):
             description += " One of: " + ", ".join(f"`{choice}`" for choice in option["choices"]) + "."
         rows.append(f"| `{name}` | {kind} | {default} | {description} |")
@@ -61,7 +71,9 @@ def main() -> int:
         role = specs.parents[1]
         spec = yaml.safe_load(specs.read_text())["argument_specs"]["main"]
         path = role / "README.md"
-        current = path.read_text() if path.exists() else f"# {role.name}\n\n{spec.get('short_description', '')}\n"
+        current = (
+            path.read_text() if path.exists() else f"# {role.name}\n\n{spec.get('short_description', '')}\n"
+        )
         wanted = render(current, spec)
         if wanted != current:
             stale.append(str(path.relative_to(ROOT)))

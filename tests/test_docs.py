@@ -18,7 +18,9 @@ def load(path: Path) -> dict:
 
 
 def test_role_readme_tables_are_generated_from_argument_specs() -> None:
-    result = subprocess.run([sys.executable, "scripts/role_docs.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/role_docs.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -33,10 +35,14 @@ def test_every_default_is_documented_with_the_same_value(role: str) -> None:
         documented = options[name].get("default")
         if isinstance(value, str) and "{{" in value:
             continue  # computed defaults are described in words
-        assert documented == value, f"{role}: {name} defaults to {value!r} but is documented as {documented!r}"
+        assert documented == value, (
+            f"{role}: {name} defaults to {value!r} but is documented as {documented!r}"
+        )
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_variable_carries_its_role_prefix(role: str) -> None:
     defaults = load(ROOT / "roles" / role / "defaults" / "main.yml")
-    assert all(name.startswith(f"{role}_") for name in defaults), [n for n in defaults if not n.startswith(role)]
+    assert all(name.startswith(f"{role}_") for name in defaults), [
+        n for n in defaults if not n.startswith(role)
+    ]
