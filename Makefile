@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV ?= .venv
-BIN := $(VENV)/bin
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Controller tools and the sample app are pinned here.
 REQUIREMENTS := requirements-dev.txt roles/django_channels/files/app/requirements.txt
@@ -42,12 +42,15 @@ lint: venv
 unit-test: venv engine
 	$(BIN)/pytest tests
 
+# Build the tarball, install it into a temporary path and use it from there, away from the checkout.
 build-collection: venv
 	rm -rf build && mkdir -p build
 	$(BIN)/ansible-galaxy collection build --output-path build .
-	$(BIN)/ansible-galaxy collection install --offline --no-deps -p build/collections build/djangostack-channels-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-doc -t role djangostack.channels.nginx >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-playbook --syntax-check -i inventories/local djangostack.channels.site
+	$(BIN)/ansible-galaxy collection install --offline --no-deps --force -p build/collections build/djangostack-channels-*.tar.gz
+	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
+	  $(BIN)/ansible-doc -t role djangostack.channels.nginx | grep -q nginx_upstreams
+	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
+	  $(BIN)/ansible-playbook --syntax-check -i $(CURDIR)/inventories/local djangostack.channels.site
 
 molecule: venv images
 	$(BIN)/molecule test -s default
