@@ -42,6 +42,7 @@ def test_healthz_reports_database_and_channel_layer() -> None:
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
     assert response.json()["channel_layer"] == "ok"
+    assert response["X-App-Version"] == response.json()["version"]
 
 
 @pytest.mark.asyncio

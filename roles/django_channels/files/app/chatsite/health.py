@@ -1,5 +1,6 @@
 """/healthz (database + channel layer) and the header that names the serving container."""
 
+import os
 import socket
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 HOSTNAME = socket.gethostname()
+# The deployed version (the image reference), set by the django_channels role.
+VERSION = os.environ.get("DJANGO_APP_VERSION", "unknown")
 
 
 async def _channel_layer_roundtrip() -> None:
@@ -51,16 +54,17 @@ class HealthCheckMiddleware:
             return self.get_response(request)
         healthy, status = check()
         response = JsonResponse(
-            {"status": "ok" if healthy else "error", "host": HOSTNAME, **status},
+            {"status": "ok" if healthy else "error", "host": HOSTNAME, "version": VERSION, **status},
             status=200 if healthy else 503,
         )
         response["Cache-Control"] = "no-store"
         response["X-Served-By"] = HOSTNAME
+        response["X-App-Version"] = VERSION
         return response
 
 
 class ServedByMiddleware:
-    """Tell which app container served a response (the Molecule scenarios use it)."""
+    """Tell which app container, and which version, served a response (the Molecule scenarios use it)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -68,4 +72,5 @@ class ServedByMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response["X-Served-By"] = HOSTNAME
+        response["X-App-Version"] = VERSION
         return response
