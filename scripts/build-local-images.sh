@@ -41,12 +41,13 @@ if ! have_image "$base"; then
   trap - EXIT
 fi
 
-# name:tag  directory under images/
+# name:tag  directory under images/ (dind-host: a Docker host in a container, for the cluster scenario)
 images=(
   "$prefix/mariadb:10.11 mariadb"
   "$prefix/redis:7.0 redis"
   "$prefix/nginx:1.22 nginx"
   "$prefix/python:3.11-bookworm python"
+  "$prefix/dind-host:bookworm dind-host"
 )
 for entry in "${images[@]}"; do
   read -r name dir <<<"$entry"
@@ -54,6 +55,6 @@ for entry in "${images[@]}"; do
     continue
   fi
   echo ">> Building $name"
-  docker build -q --build-arg "BASE_IMAGE=$base" -t "$name" "$here/images/$dir" >/dev/null
+  docker build -q --build-arg "BASE_IMAGE=$base" -t "$name" "$here/images/$dir" 2> >(grep -v -i -E 'deprecated|buildx|^ *$' >&2) >/dev/null
 done
 echo ">> Local images ready: $(printf '%s ' "${images[@]%% *}")"
