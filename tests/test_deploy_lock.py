@@ -1,0 +1,49 @@
+"""One site playbook run at a time: a run finding another run's lock stops and names it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from site_runner import run_site
+
+
+def write_lock(stack: dict[str, Any], controller: str, pid: int, age: float = 0) -> Path:
+    lock = Path(stack["stack_base_dir"]) / "deploy.lock"
+    lock.parent.mkdir(parents=True)
+    since = time.time() - age
+    lock.write_text(
+        f'id: 12345\nowner: "alice@{controller} (ansible-playbook pid {pid})"\n'
+        f'controller: "{controller}"\npid: {pid}\nsince: {since}\nsince_text: "then"\n'
+    )
+    return lock
+
+
+def test_a_run_stops_at_another_controllers_lock_and_names_it(stack: dict[str, Any]) -> None:
+    lock = write_lock(stack, "other-controller", 4242)
+    result = run_site(stack, {}, "--tags", "lock-only")
+    assert result.returncode != 0
+    assert (
+        "Another deploy holds the lock on localhost: alice@other-controller (ansible-playbook pid 4242)"
+        in result.stdout
+    )
+    assert "Prepare the Docker hosts" not in result.stdout
+    assert "id: 12345" in lock.read_text()  # the holder's lock is left alone
+
+
+def test_a_lock_left_by_a_dead_run_of_this_controller_is_taken_over(stack: dict[str, Any]) -> None:
+    dead_pid = 2**22 + os.getpid() % 1000  # above the default pid_max: no such process
+    lock = write_lock(stack, socket.gethostname(), dead_pid)
+    result = run_site(stack, {}, "--tags", "lock-only")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not lock.exists()  # taken, then released at the end of the run
+
+
+def test_an_expired_lock_is_taken_over(stack: dict[str, Any]) -> None:
+    lock = write_lock(stack, "other-controller", 4242, age=7200)
+    result = run_site(stack, {}, "--tags", "lock-only")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not lock.exists()
