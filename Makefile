@@ -55,6 +55,8 @@ build-collection: venv
 molecule: venv images
 	$(BIN)/molecule test -s default
 	scripts/assert-stack-gone.sh molecule-default
+	$(BIN)/molecule test -s cluster
+	scripts/assert-stack-gone.sh molecule-cluster
 
 test: lint unit-test build-collection molecule
 
