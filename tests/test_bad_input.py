@@ -23,7 +23,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("mysql port out of range", {"mysql_publish_port": 0}, "mysql_publish_port"),
     ("redis port not a number", {"redis_publish_port": "six"}, "redis_publish_port"),
     ("app port out of range", {"django_channels_port": 65536}, "django_channels_port"),
-    ("published app ports run past 65535", {"django_channels_publish_port": 65535}, "django_channels_last_publish_port"),
+    (
+        "published app ports run past 65535",
+        {"django_channels_publish_port": 65535},
+        "django_channels_last_publish_port",
+    ),
     ("unknown ASGI server", {"django_channels_server": "hypercorn"}, "django_channels_server"),
     (
         "allowed hosts not a list",
