@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import requests
 import websockets
 import yaml
+from scenario import SCENARIO, converge
 
-SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
 CONFIG = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]
 V: dict[str, Any] = CONFIG["group_vars"]["all"]
 HOSTS: dict[str, dict[str, Any]] = CONFIG["host_vars"]
@@ -51,26 +47,6 @@ def app_hostnames() -> dict[str, str]:
         for replica in range(1, V["django_channels_replicas"] + 1):
             names[inspect(host, f"{STACK}-app-{replica}")["Config"]["Hostname"]] = host
     return names
-
-
-def converge(*extra: str) -> subprocess.CompletedProcess[str]:
-    """Run the scenario's converge playbook again, as `molecule converge` does, with extra args."""
-    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
-    }
-    playbook = Path(sys.executable).parent / "ansible-playbook"
-    return subprocess.run(
-        [str(playbook), "-i", str(inventory), *extra, str(SCENARIO / "converge.yml")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 class LoadLoop(threading.Thread):

@@ -13,6 +13,7 @@ import pytest
 import requests
 import urllib3
 import websockets
+from scenario import converge
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed test certificate
 
@@ -221,3 +222,29 @@ def test_mysql_refuses_the_app_user_with_a_wrong_password(
     assert refused.rc != 0
     assert "Access denied" in refused.stderr
     assert mysql_query(host, v, names, "SELECT 1").stdout.strip() == "1"
+
+
+def test_a_password_change_converges_and_no_secret_reaches_verbose_output(
+    host: Any, v: dict[str, Any], names: dict[str, str], base_url: str
+) -> None:
+    """Last, as it changes the stack: a new app password reaches MySQL and the app, and a -vvv
+    run that updates the user, rewrites the env file and replaces the app containers prints no secret."""
+    new_password = f"molecule-rotated-{uuid.uuid4().hex[:12]}"
+    result = converge("-vvv", "-e", f"stack_db_password={new_password}")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert re.search(r"changed=[1-9]", result.stdout), "the run changed the user, env file and containers"
+    secrets = {
+        name: v[name]
+        for name in (
+            "mysql_root_password",
+            "stack_db_password",
+            "stack_redis_password",
+            "django_channels_secret_key",
+        )
+    } | {"new stack_db_password": new_password}
+    leaked = [name for name, secret in secrets.items() if secret in output]
+    assert leaked == [], f"in the -vvv output: {leaked}"
+    assert mysql_query(host, v, names, "SELECT 1", password=new_password).stdout.strip() == "1"
+    assert mysql_query(host, v, names, "SELECT 1").rc != 0  # the old password no longer works
+    assert requests.get(f"{base_url}/healthz", verify=False, timeout=10).json()["database"] == "ok"

@@ -1,0 +1,31 @@
+"""What the scenarios' tests share: run the scenario's converge playbook again, as Molecule does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1]))
+
+
+def converge(*extra: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run converge.yml against the scenario's inventory with extra ansible-playbook arguments."""
+    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+    }
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    return subprocess.run(
+        [str(playbook), "-i", str(inventory), *extra, str(SCENARIO / "converge.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
