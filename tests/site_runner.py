@@ -14,7 +14,7 @@ GOOD: dict[str, Any] = {
     "mysql_root_password": "bad-input-root-4c1e9a",
     "stack_db_password": "bad-input-db-77d0e2b",
     "stack_redis_password": "bad-input-redis-3f9a61",
-    "django_channels_secret_key": "bad-input-secret-key-0b5d3e8c9a7f",
+    "django_channels_secret_key": "bad-input-secret-key-0b5d3e8c9a7f-6e21c4d8b09a57f3e1c2d4b6a8",
 }
 DROP = object()  # marks a variable removed from the good baseline
 

@@ -54,7 +54,47 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "django_channels_base_image",
     ),
     ("bad database name", {"stack_db_name": "chat; DROP"}, "stack_db_name"),
+    ("negative replicas", {"django_channels_replicas": -1}, "django_channels_replicas"),
+    ("negative workers", {"django_channels_workers": -2}, "django_channels_workers"),
+    ("well-known root password", {"mysql_root_password": "changeme"}, "mysql_root_password"),
+    ("empty redis password", {"stack_redis_password": ""}, "stack_redis_password"),
+    (
+        "secret key shorter than Django's 50 characters",
+        {"django_channels_secret_key": "k3y-that-is-long-enough-for-a-password-only"},
+        "django_channels_secret_key",
+    ),
+    (
+        "two services on one port",
+        {"mysql_publish": True, "mysql_publish_port": 18090, "nginx_http_port": 18090},
+        "nginx_http_port and mysql_publish_port",
+    ),
+    (
+        "allowed host with a scheme",
+        {"django_channels_allowed_hosts": ["https://example.com"]},
+        "django_channels_allowed_hosts",
+    ),
+    ("debug not a boolean", {"django_channels_debug": "sometimes"}, "django_channels_debug"),
+    ("obsolete TLS protocol", {"nginx_tls_protocols": ["SSLv3"]}, "nginx_tls_protocols"),
+    ("malformed rate limit", {"nginx_rate_limit_app": "fast"}, "nginx_rate_limit_app"),
+    (
+        "channel layer command disabled",
+        {"redis_disabled_commands": ["FLUSHALL", "EVAL"]},
+        "redis_disabled_commands",
+    ),
+    ("malformed memory limit", {"mysql_memory": "lots"}, "mysql_memory"),
+    ("malformed mysql image", {"mysql_image": "MySQL:8.4 latest"}, "mysql_image"),
+    (
+        "malformed app image",
+        {"django_channels_image": "registry.example.com/App:1.0"},
+        "django_channels_image",
+    ),
 ]
+
+
+def test_the_table_tries_at_least_25_bad_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        print(f"\nbad inputs tried: {len(CASES)} (each must fail before any change, naming its variable)")
+    assert len(CASES) >= 25
 
 
 def test_good_baseline_passes_the_checks(stack: dict[str, Any]) -> None:
