@@ -8,12 +8,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Controller tools and the sample app are pinned here.
 REQUIREMENTS := requirements-dev.txt roles/django_channels/files/app/requirements.txt
 
-.PHONY: help deploy test venv engine images lint unit-test build-collection molecule destroy clean
+.PHONY: help deploy test bench bench-tools venv engine images lint unit-test build-collection molecule destroy clean
 
 help:
 	@echo "make deploy   install what is missing, deploy the stack on this machine, print its URL"
 	@echo "make test     lint, unit tests, collection build and Molecule scenarios"
 	@echo "make destroy  remove this machine's deployment (data volumes kept)"
+	@echo "make bench    benchmark against docker-compose and the bare app server (bench/results/)"
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -50,15 +51,29 @@ build-collection: venv
 	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
 	  $(BIN)/ansible-doc -t role djangostack.channels.nginx | grep -q nginx_upstreams
 	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
-	  $(BIN)/ansible-playbook --syntax-check -i $(CURDIR)/inventories/local djangostack.channels.site
+	  $(BIN)/ansible-playbook --syntax-check -i $(CURDIR)/inventories/local djangostack.channels.site \
+	  djangostack.channels.backup djangostack.channels.restore djangostack.channels.destroy
 
 molecule: venv images
 	$(BIN)/molecule test -s default
 	scripts/assert-stack-gone.sh molecule-default
+	$(BIN)/molecule test -s resilience
+	scripts/assert-stack-gone.sh molecule-resilience
+	test ! -e /var/backups/molecule-resilience
 	$(BIN)/molecule test -s cluster
 	scripts/assert-stack-gone.sh molecule-cluster
 
 test: lint unit-test build-collection molecule
+
+# Benchmark against docker-compose and the bare app server (bench/run.py): about 6 minutes.
+bench: venv engine images bench-tools
+	scripts/local-secrets.sh
+	$(BIN)/python bench/run.py
+
+# wrk and docker-compose from Debian's packages, when missing.
+bench-tools:
+	@command -v wrk >/dev/null && command -v docker-compose >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk docker-compose >/dev/null)
 
 destroy: venv
 	$(BIN)/ansible-playbook -i inventories/local playbooks/destroy.yml

@@ -13,6 +13,11 @@ PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SCENARIO.parents[1])
 
 def converge(*extra: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     """Run converge.yml against the scenario's inventory with extra ansible-playbook arguments."""
+    return playbook(SCENARIO / "converge.yml", *extra, timeout=timeout)
+
+
+def playbook(path: Path, *extra: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run a playbook (e.g. the collection's playbooks/backup.yml) against the scenario's inventory."""
     inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
     env = {
         **os.environ,
@@ -21,9 +26,9 @@ def converge(*extra: str, timeout: int = 900) -> subprocess.CompletedProcess[str
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
     }
-    playbook = Path(sys.executable).parent / "ansible-playbook"
+    ansible_playbook = Path(sys.executable).parent / "ansible-playbook"
     return subprocess.run(
-        [str(playbook), "-i", str(inventory), *extra, str(SCENARIO / "converge.yml")],
+        [str(ansible_playbook), "-i", str(inventory), *extra, str(path)],
         env=env,
         capture_output=True,
         text=True,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import ssl
+import sys
+import time
 import uuid
 from typing import Any
 
@@ -14,6 +17,7 @@ import requests
 import urllib3
 import websockets
 from scenario import converge
+from stack import chat, container_names, inspect, mysql_query, redis_cli
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed test certificate
 
@@ -28,13 +32,7 @@ def v(host: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def names(v: dict[str, Any]) -> dict[str, str]:
-    stack = v["stack_name"]
-    return {
-        "mysql": f"{stack}-mysql",
-        "redis": f"{stack}-redis",
-        "nginx": f"{stack}-nginx",
-        **{f"app-{i}": f"{stack}-app-{i}" for i in range(1, v["django_channels_replicas"] + 1)},
-    }
+    return container_names(v)
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +40,12 @@ def base_url(v: dict[str, Any]) -> str:
     return f"https://localhost:{v['nginx_https_port']}"
 
 
-def inspect(host: Any, name: str) -> dict[str, Any]:
-    return json.loads(host.check_output(f"docker inspect {name}"))[0]
-
-
-def mysql_query(
-    host: Any, v: dict[str, Any], names: dict[str, str], sql: str, password: str | None = None
-) -> Any:
-    password = v["stack_db_password"] if password is None else password
-    return host.run(
-        f"docker exec -e MYSQL_PWD={password} {names['mysql']} "
-        f'mariadb --protocol=TCP -h 127.0.0.1 -u {v["stack_db_user"]} -D {v["stack_db_name"]} -N -B -e "{sql}"'
-    )
-
-
 def test_every_container_runs_healthy_with_a_restart_policy(host: Any, names: dict[str, str]) -> None:
     for name in names.values():
         state = inspect(host, name)
         assert state["State"]["Running"], name
         assert state["State"]["Health"]["Status"] == "healthy", name
-        assert state["HostConfig"]["RestartPolicy"]["Name"] in {"always", "unless-stopped", "on-failure"}, (
-            name
-        )
+        assert state["HostConfig"]["RestartPolicy"]["Name"] == "always", name
         assert state["HostConfig"]["LogConfig"]["Type"] == "json-file", name
         assert state["Config"]["Labels"]["io.djangostack.managed-by"].startswith("ansible"), name
 
@@ -98,10 +80,10 @@ def test_rendered_configs_carry_the_scenario_values(
     redis_conf = host.file(f"{base}/redis/conf/redis.conf")
     assert f"maxmemory {v['redis_maxmemory']}" in redis_conf.content_string
     assert "appendonly yes" in redis_conf.content_string
-    maxmemory = host.check_output(
-        f"docker exec -e REDISCLI_AUTH={v['stack_redis_password']} {names['redis']} redis-cli config get maxmemory"
-    ).split()[-1]
-    assert int(maxmemory) == 48 * 1024 * 1024
+    memory = dict(
+        line.split(":", 1) for line in redis_cli(host, v, names, "info memory").stdout.split() if ":" in line
+    )
+    assert int(memory["maxmemory"]) == 48 * 1024 * 1024
 
     site = host.file(f"{base}/nginx/conf/sites/djangostack.conf").content_string
     assert f"server_name {' '.join(v['stack_server_names'])};" in site
@@ -160,25 +142,11 @@ def test_healthz_is_ok_through_nginx(base_url: str) -> None:
     assert response.headers["X-App-Version"] == health["version"]
 
 
-async def _chat(base_url: str, room: str, text: str) -> list[dict[str, Any]]:
-    tls = ssl.create_default_context()
-    tls.check_hostname = False
-    tls.verify_mode = ssl.CERT_NONE
-    url = base_url.replace("https://", "wss://") + f"/ws/chat/{room}/"
-    async with (
-        websockets.connect(url, ssl=tls, origin=base_url) as first,
-        websockets.connect(url, ssl=tls, origin=base_url) as second,
-    ):
-        await first.send(json.dumps({"message": text}))
-        return [json.loads(await asyncio.wait_for(client.recv(), 10)) for client in (first, second)]
-
-
 def test_chat_message_reaches_every_client_in_room_and_is_stored(
     host: Any, v: dict[str, Any], names: dict[str, str], base_url: str
 ) -> None:
     room, text = "molecule", f"hello {uuid.uuid4()}"
-    received = asyncio.run(_chat(base_url, room, text))
-    assert [message["message"] for message in received] == [text, text]
+    assert chat(base_url, room, [text]) == [[text], [text]]
 
     rows = mysql_query(
         host,
@@ -222,6 +190,145 @@ def test_mysql_refuses_the_app_user_with_a_wrong_password(
     assert refused.rc != 0
     assert "Access denied" in refused.stderr
     assert mysql_query(host, v, names, "SELECT 1").stdout.strip() == "1"
+
+
+# --- Hardening -----------------------------------------------------------------------------
+
+# Capabilities each service keeps (the stack drops every other one).
+KEPT_CAPABILITIES = {"nginx": {"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}}
+
+
+def test_containers_are_hardened(host: Any, names: dict[str, str]) -> None:
+    for role, name in names.items():
+        config = inspect(host, name)
+        hc = config["HostConfig"]
+        assert hc["Privileged"] is False, name
+        assert hc["CapDrop"] == ["ALL"], name
+        assert set(hc["CapAdd"] or []) == KEPT_CAPABILITIES.get(role, set()), name
+        assert "no-new-privileges:true" in hc["SecurityOpt"], name
+        assert hc["ReadonlyRootfs"] is True, name
+        assert hc["Memory"] > 0, name
+        assert hc["LogConfig"]["Config"]["max-size"] and hc["LogConfig"]["Config"]["max-file"], name
+        # Every process runs as a non-root user, but nginx's master (its workers do not).
+        processes = [
+            line.split(None, 2)[1:]
+            for line in host.check_output(f"docker top {name} -o pid,uid,args").splitlines()[1:]
+        ]
+        root = [args for uid, args in processes if uid == "0"]
+        if role == "nginx":
+            assert root and all(args.startswith("nginx: master") for args in root), processes
+            assert any(args.startswith("nginx: worker") and uid != "0" for uid, args in processes), processes
+        else:
+            assert processes and not root, (name, processes)
+        # A write outside the tmpfs mounts and volumes is refused.
+        refused = host.run(f"docker exec {name} sh -c 'touch /usr/hardening-probe'")
+        assert refused.rc != 0 and "Read-only file system" in refused.stderr, name
+
+
+def test_the_app_passes_djangos_deploy_checks(host: Any, names: dict[str, str]) -> None:
+    result = host.run(f"docker exec {names['app-1']} python manage.py check --deploy --fail-level WARNING")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_gixy_finds_no_issue_in_the_rendered_nginx_config(
+    host: Any, names: dict[str, str], tmp_path: Any
+) -> None:
+    dump = host.check_output(f"docker exec {names['nginx']} nginx -T -c /etc/nginx/djangostack/nginx.conf")
+    assert "limit_req_zone" in dump and "ssl_ciphers" in dump  # the full, included configuration
+    config = tmp_path / "nginx-T.conf"
+    config.write_text(dump)
+    result = host.run(f"{sys.executable} -m gixy -f json {config}")
+    assert result.rc == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == [], result.stdout
+
+
+def _tls_handshake(port: int, ciphers: str) -> str:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(ciphers)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw) as tls:
+            return tls.cipher()[0]
+
+
+def test_tls_offers_only_forward_secret_aead_ciphers(v: dict[str, Any]) -> None:
+    port = v["nginx_https_port"]
+    # Whatever the certificate's key type (the self-signed one is ECDSA), an allowed suite is negotiated ...
+    allowed = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+    assert _tls_handshake(port, allowed) in allowed.split(":")
+    # ... and the CBC (non-AEAD) suites of the same key exchange, which OpenSSL itself still offers, are not.
+    for weak in (
+        "ECDHE-ECDSA-AES128-SHA",
+        "ECDHE-ECDSA-AES256-SHA384",
+        "ECDHE-RSA-AES128-SHA",
+        "ECDHE-RSA-AES256-SHA384",
+    ):
+        with pytest.raises(ssl.SSLError):
+            _tls_handshake(port, weak + ":@SECLEVEL=0")
+
+
+def test_security_headers_and_no_version_disclosure(base_url: str) -> None:
+    response = requests.get(f"{base_url}/", verify=False, timeout=10)
+    assert response.headers["Server"] == "nginx"
+    hsts = response.headers["Strict-Transport-Security"]
+    assert "max-age=31536000" in hsts and "includeSubDomains" in hsts and "preload" in hsts
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    missing = requests.get(f"{base_url}/no-such-page", verify=False, timeout=10)
+    assert missing.status_code == 404 and "1.2" not in missing.text  # no version on error pages
+
+
+def test_oversized_request_bodies_are_refused(base_url: str) -> None:
+    body = b"x" * (11 * 1024 * 1024)  # above nginx_client_max_body_size (10m)
+    response = requests.post(f"{base_url}/", data=body, verify=False, timeout=30)
+    assert response.status_code == 413
+
+
+def test_mysql_app_user_is_confined_and_root_is_local_only(
+    host: Any, v: dict[str, Any], names: dict[str, str]
+) -> None:
+    grants = mysql_query(host, v, names, "SHOW GRANTS").stdout.strip().splitlines()
+    assert grants, "the app user has grants"
+    for grant in grants:
+        assert grant.startswith("GRANT USAGE ON *.*") or f"ON `{v['stack_db_name']}`.*" in grant, grant
+    root_hosts = host.check_output(
+        f"docker exec -e MYSQL_PWD={v['mysql_root_password']} {names['mysql']} "
+        "mariadb -uroot -N -B -e \"SELECT host FROM mysql.user WHERE user = 'root'\""
+    )
+    assert root_hosts.split() == ["localhost"]
+    # root from another container on the stack network is refused even with the right password.
+    remote = host.run(
+        f"docker run --rm --network {v['stack_name']} -e MYSQL_PWD={v['mysql_root_password']} {v['mysql_image']} "
+        f"mariadb -h {names['mysql']} -uroot -e 'SELECT 1'"
+    )
+    assert remote.rc != 0 and ("Access denied" in remote.stderr or "not allowed" in remote.stderr), (
+        remote.stderr
+    )
+
+
+def test_redis_dangerous_commands_are_disabled(host: Any, v: dict[str, Any], names: dict[str, str]) -> None:
+    for command in ("FLUSHALL", "FLUSHDB", "CONFIG GET maxmemory", "DEBUG SLEEP 0", "SHUTDOWN", "MONITOR"):
+        answer = redis_cli(host, v, names, command)
+        assert "unknown command" in answer.stdout + answer.stderr, command
+    assert redis_cli(host, v, names, "PING").stdout.strip() == "PONG"
+
+
+def test_rate_limits_answer_429_to_a_flood(base_url: str) -> None:
+    with requests.Session() as session:
+        app = [session.get(f"{base_url}/", verify=False, timeout=10).status_code for _ in range(120)]
+        handshakes = [
+            session.get(f"{base_url}/ws/chat/flood/", verify=False, timeout=10).status_code for _ in range(60)
+        ]
+    assert 429 in app and app[0] == 200, app
+    assert 429 in handshakes, handshakes
+    static = requests.get(f"{base_url}/nginx-health", verify=False, timeout=10)
+    assert static.status_code == 200
+    time.sleep(5)  # let the buckets drain for the tests after this one
+    assert requests.get(f"{base_url}/", verify=False, timeout=10).status_code == 200
 
 
 def test_a_password_change_converges_and_no_secret_reaches_verbose_output(

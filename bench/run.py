@@ -1,0 +1,304 @@
+"""Benchmark the stack against docker-compose and against the bare app server, in one run.
+
+    make bench        (or: .venv/bin/python bench/run.py)
+
+On this machine, with the local inventory and a stack of its own (`djangobench`, port 18680, one
+app replica so that nginx and the direct path hit the same server, rate limits off):
+
+1. cold deploy: `site.yml` with the images present and no container or volume of the stack,
+   until every service is healthy, against `docker-compose up -d` of the equivalent compose file
+   (bench/compose.py writes it from the deployed containers) until the same health checks pass;
+2. no-op re-run of `site.yml`: wall time and changed count;
+3. HTTP: wrk on `/` through nginx and directly on the app container; a static file through nginx;
+4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly;
+5. the 10 slowest tasks of the cold deploy (profile_tasks).
+
+Writes bench/results/latest.json, latest.md (the table) and latest.svg (the chart). Only ratios and
+paired figures measured in this run are compared; nothing here is a test with a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from compose import write_compose  # noqa: E402
+from fanout import fanout  # noqa: E402
+
+STACK = "djangobench"
+PORT = 18680
+BASE_DIR = Path(f"/opt/{STACK}")
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+EXTRA = {
+    "stack_name": STACK,
+    "nginx_http_port": PORT,
+    "django_channels_replicas": 1,
+    "nginx_rate_limit_app": "",
+    "nginx_rate_limit_websocket": "",
+}
+RELEASE = "python manage.py migrate --noinput && python manage.py collectstatic --noinput"
+BIN = Path(sys.executable).parent
+STEPS = 8
+
+
+def step(number: int, text: str) -> None:
+    print(f"[{number}/{STEPS}] {text}", flush=True)
+
+
+def ansible(playbook: str, *extra: str) -> tuple[float, str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    start = time.perf_counter()
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "inventories/local", playbook, "-e", json.dumps(EXTRA), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode:
+        sys.exit(f"{playbook} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    return seconds, result.stdout
+
+
+def changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
+
+
+def slowest_tasks(output: str, count: int = 10) -> list[dict[str, Any]]:
+    recap = output.split("TASKS RECAP", 1)[-1]
+    tasks = [
+        {"task": match.group(1).strip(), "seconds": float(match.group(2))}
+        for match in re.finditer(r"^(.+?) -+ (\d+\.\d+)s$", recap, re.M)
+    ]
+    return sorted(tasks, key=lambda task: -task["seconds"])[:count]
+
+
+def destroy() -> None:
+    ansible("playbooks/destroy.yml", "-e", "stack_destroy_volumes=true")
+
+
+def container_ip(name: str) -> str:
+    return subprocess.run(
+        [
+            "docker",
+            "inspect",
+            "--format",
+            f'{{{{(index .NetworkSettings.Networks "{STACK}").IPAddress}}}}',
+            name,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def wait_healthy(names: list[str], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = subprocess.run(
+            ["docker", "inspect", "--format", "{{.State.Health.Status}}", *names],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        if states == ["healthy"] * len(names):
+            return
+        time.sleep(0.25)
+    sys.exit(f"not healthy within {timeout} s: {names}")
+
+
+def wrk(url: str, connections: int = 32, seconds: int = 10) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", "Host: localhost", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": ms("50%"),
+        "p99_ms": ms("99%"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    deploy = results["deploy"]
+    axes[0].bar(
+        ["site.yml cold", "compose cold", "site.yml no-op"],
+        [deploy["ansible_cold_s"], deploy["compose_cold_s"], deploy["noop_s"]],
+        color=["#2b6cb0", "#a0aec0", "#68d391"],
+    )
+    axes[0].set_title("Deploy wall time (s)")
+    http = results["http"]
+    axes[1].bar(
+        ["nginx /", "direct /", "nginx static"],
+        [http["nginx"]["rps"], http["direct"]["rps"], http["static"]["rps"]],
+        color=["#2b6cb0", "#a0aec0", "#68d391"],
+    )
+    axes[1].set_title("HTTP requests/s (wrk, 32 connections)")
+    labels, rates = [], []
+    for run in results["websocket"]:
+        labels.append(f"{run['path']}\n{run['connections']} conn")
+        rates.append(run["delivered_per_s"])
+    axes[2].bar(labels, rates, color=["#2b6cb0" if "nginx" in label else "#a0aec0" for label in labels])
+    axes[2].set_title("WebSocket deliveries/s (fan-out)")
+    for axis in axes:
+        axis.tick_params(axis="x", labelsize=8)
+    fig.suptitle(f"djangostack.channels benchmark, {results['date']} ({os.cpu_count()} CPUs)")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def table(results: dict[str, Any]) -> str:
+    deploy, http, targets = results["deploy"], results["http"], results["targets"]
+    lines = [
+        "| Measure | Ours | Reference | Ratio | Target |",
+        "| --- | --- | --- | --- | --- |",
+        f"| Cold deploy until healthy | site.yml {deploy['ansible_cold_s']:.1f} s | docker-compose {deploy['compose_cold_s']:.1f} s "
+        f"| {deploy['cold_ratio']:.2f}× | ≤ 1.5× {'✅' if targets['cold_deploy'] else '❌'} |",
+        f"| No-op re-run | {deploy['noop_s']:.1f} s, changed={deploy['noop_changed']} | – | – "
+        f"| ≤ 10 s, 0 changed {'✅' if targets['noop'] else '❌'} |",
+        f"| HTTP `/` requests/s | nginx {http['nginx']['rps']:.0f} | direct {http['direct']['rps']:.0f} "
+        f"| {http['rps_ratio']:.2f}× | ≥ 0.9× {'✅' if targets['http_rps'] else '❌'} |",
+        f"| HTTP `/` p50 / p99 | nginx {http['nginx']['p50_ms']:.1f} / {http['nginx']['p99_ms']:.1f} ms "
+        f"| direct {http['direct']['p50_ms']:.1f} / {http['direct']['p99_ms']:.1f} ms "
+        f"| +{http['p99_added_ms']:.1f} ms at p99 | ≤ +2 ms {'✅' if targets['http_p99'] else '❌'} |",
+        f"| Static file through nginx | {http['static']['rps']:.0f} req/s, p99 {http['static']['p99_ms']:.1f} ms | – | – | – |",
+    ]
+    for run in results["websocket"]:
+        lines.append(
+            f"| WebSocket fan-out, {run['connections']} connections / {run['rooms']} rooms, {run['path']} "
+            f"| {run['delivered_per_s']:.0f} deliveries/s, p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms "
+            f"| {run['delivered']} of {run['expected']} | lost {run['lost']} | 0 lost {'✅' if run['lost'] == 0 else '❌'} |"
+        )
+    lines += [
+        "",
+        "Slowest tasks of the cold deploy (profile_tasks):",
+        "",
+        "| Task | Seconds |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {task['task']} | {task['seconds']:.2f} |" for task in results["deploy"]["slowest_tasks"]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    for tool in ("wrk", "docker-compose"):
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
+            sys.exit(f"{tool} is missing: make bench installs it (apt-get install wrk docker-compose)")
+    WORK.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "stack": STACK}
+
+    step(1, "warm-up deploy (builds the app image once) and the equivalent compose file")
+    ansible("site.yml")
+    compose_file = write_compose(STACK, BASE_DIR, WORK, RELEASE)
+    names = sorted(
+        service["container_name"]
+        for name, service in __import__("yaml").safe_load(compose_file.read_text())["services"].items()
+        if name != "release"
+    )
+
+    step(2, "cold deploy with site.yml (no container or volume of the stack; images present)")
+    destroy()
+    cold, output = ansible("site.yml")
+    slow = slowest_tasks(output)
+
+    step(3, "no-op re-run of site.yml")
+    noop, noop_output = ansible("site.yml")
+
+    step(4, "HTTP with wrk: / through nginx, / directly on the app container, a static file")
+    app_ip = container_ip(f"{STACK}-app-1")
+    static = re.search(
+        r'href="(/static/[^"]+\.css)"',
+        subprocess.run(
+            ["curl", "-fsS", f"http://localhost:{PORT}/"], check=True, capture_output=True, text=True
+        ).stdout,
+    ).group(1)
+    http = {
+        "nginx": wrk(f"http://127.0.0.1:{PORT}/"),
+        "direct": wrk(f"http://{app_ip}:8000/"),
+        "static": wrk(f"http://127.0.0.1:{PORT}{static}"),
+    }
+    http["rps_ratio"] = round(http["nginx"]["rps"] / http["direct"]["rps"], 3)
+    http["p99_added_ms"] = round(http["nginx"]["p99_ms"] - http["direct"]["p99_ms"], 2)
+
+    step(5, "WebSocket fan-out at 100 and 500 connections, through nginx and directly")
+    websocket = []
+    for connections, rooms in ((100, 10), (500, 50)):
+        for path, url in (("nginx", f"ws://127.0.0.1:{PORT}"), ("direct", f"ws://{app_ip}:8000")):
+            run = asdict(fanout(url, connections, rooms, messages=1000))
+            run["path"] = path
+            websocket.append(run)
+            print(
+                f"      {path:6} {connections:3} connections: {run['delivered_per_s']:.0f} deliveries/s, "
+                f"p99 {run['p99_ms']:.0f} ms, lost {run['lost']}",
+                flush=True,
+            )
+
+    step(6, "cold deploy with docker-compose up -d of the same images, configs and health checks")
+    destroy()
+    compose = ["docker-compose", "-p", STACK, "-f", str(compose_file)]
+    start = time.perf_counter()
+    subprocess.run([*compose, "up", "-d"], check=True, capture_output=True)
+    wait_healthy(names)
+    compose_cold = time.perf_counter() - start
+
+    step(7, "clean up (compose down with volumes)")
+    subprocess.run([*compose, "down", "-v"], check=True, capture_output=True)
+
+    results["deploy"] = {
+        "ansible_cold_s": round(cold, 2),
+        "compose_cold_s": round(compose_cold, 2),
+        "cold_ratio": round(cold / compose_cold, 2),
+        "noop_s": round(noop, 2),
+        "noop_changed": changed(noop_output),
+        "slowest_tasks": slow,
+    }
+    results["http"] = http
+    results["websocket"] = websocket
+    results["targets"] = {
+        "cold_deploy": results["deploy"]["cold_ratio"] <= 1.5,
+        "noop": noop <= 10 and results["deploy"]["noop_changed"] == 0,
+        "http_rps": http["rps_ratio"] >= 0.9,
+        "http_p99": http["p99_added_ms"] <= 2,
+        "websocket_lost": all(run["lost"] == 0 for run in websocket),
+    }
+
+    step(8, "results")
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = table(results)
+    (RESULTS / "latest.md").write_text(
+        f"Measured {results['date']} on {os.cpu_count()} CPUs.\n\n{markdown}\n"
+    )
+    chart(results, RESULTS / "latest.svg")
+    print(markdown)
+    print(f"\nWrote {RESULTS / 'latest.json'}, latest.md and latest.svg")
+
+
+if __name__ == "__main__":
+    main()
