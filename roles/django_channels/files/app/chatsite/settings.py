@@ -73,6 +73,11 @@ else:
     }
 
 if os.environ.get("REDIS_HOST"):
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -85,6 +90,14 @@ if os.environ.get("REDIS_HOST"):
                             os.environ.get("REDIS_DB", "0"),
                         ),
                         "password": os.environ.get("REDIS_PASSWORD") or None,
+                        # A restarted Redis leaves dead connections in every worker's pool: ping one
+                        # that sat idle before using it, and retry a command on a new connection when
+                        # the old one turns out dead (without this, the first WebSocket after a Redis
+                        # restart fails with a 500).
+                        "health_check_interval": 5,
+                        "retry": Retry(ExponentialBackoff(cap=2, base=0.1), 6),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                        "socket_keepalive": True,
                     }
                 ],
                 "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "100")),
