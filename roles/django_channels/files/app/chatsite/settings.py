@@ -68,6 +68,8 @@ else:
             "USER": os.environ.get("DJANGO_DB_USER", "chat"),
             "PASSWORD": os.environ.get("DJANGO_DB_PASSWORD", ""),
             "CONN_MAX_AGE": int(os.environ.get("DJANGO_DB_CONN_MAX_AGE", "0")),
+            # A persistent connection is checked before reuse: a restarted MySQL costs no failed request.
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {"charset": "utf8mb4"},
         }
     }
