@@ -94,11 +94,23 @@ def _service(container: dict[str, Any], stack: str, base_dir: Path, config_copy:
     return {key: value for key, value in service.items() if value not in (None, [], {})}
 
 
+def _escape(value: Any) -> Any:
+    """Compose interpolates $VARIABLE in every string; the containers' own strings keep their $."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [_escape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _escape(item) for key, item in value.items()}
+    return value
+
+
 def write_compose(stack: str, base_dir: Path, out_dir: Path, release_command: str) -> Path:
     """Write out_dir/docker-compose.yml (and a copy of the stack's configuration) for the running stack."""
     config_copy = out_dir / "config"
     shutil.rmtree(config_copy, ignore_errors=True)
-    shutil.copytree(base_dir, config_copy)
+    # With owners and modes: the servers read their secrets as their own uids.
+    subprocess.run(["cp", "-a", str(base_dir), str(config_copy)], check=True)
     containers = inspect_stack(stack)
     services = {
         container["Config"]["Labels"]["io.djangostack.role"]
@@ -108,6 +120,13 @@ def write_compose(stack: str, base_dir: Path, out_dir: Path, release_command: st
         for container in containers
     }
     apps = [name for name in services if name.startswith("django_channels")]
+    # What the mysql role converges through the server, compose asks of the image's first start.
+    app_env = dict(item.split("=", 1) for item in services[apps[0]]["environment"])
+    services["mysql"]["environment"] += [
+        f"MYSQL_DATABASE={app_env['DJANGO_DB_NAME']}",
+        f"MYSQL_USER={app_env['DJANGO_DB_USER']}",
+        f"MYSQL_PASSWORD={app_env['DJANGO_DB_PASSWORD']}",
+    ]
     data = {"mysql": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
     release = {
         key: services[apps[0]][key]
@@ -129,7 +148,7 @@ def write_compose(stack: str, base_dir: Path, out_dir: Path, release_command: st
         }
     )
     compose = {
-        "services": services,
+        "services": _escape(services),
         "networks": {stack: {"name": stack}},
         "volumes": {name: {"name": name} for name in named},
     }

@@ -1,5 +1,5 @@
-"""WebSocket fan-out: C clients in R chat rooms; M messages sent by clients in turn; every other
-client of the room must receive each. Reports delivered messages/s, end-to-end latency (send ->
+"""WebSocket fan-out: C clients in R chat rooms; M messages sent by clients in turn, at most W in
+flight; every client of the room (the sender included) must receive each. Reports delivered messages/s, end-to-end latency (send ->
 each receiver) percentiles and lost deliveries.
 
 python bench/fanout.py ws://localhost:8080 --connections 100 --rooms 10 --messages 500
@@ -41,7 +41,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def _run(
-    url: str, connections: int, rooms: int, messages: int, origin: str, timeout: float
+    url: str, connections: int, rooms: int, messages: int, window: int, origin: str, timeout: float
 ) -> FanoutResult:
     run = uuid.uuid4().hex[:8]
     room_of = [i % rooms for i in range(connections)]
@@ -50,6 +50,8 @@ async def _run(
     for i in range(connections):  # connect in order: the handshakes are part of the load, not measured
         sockets.append(await websockets.connect(f"{url}/ws/chat/bench-{run}-{room_of[i]}/", origin=origin))
     sent_at: dict[str, float] = {}
+    pending: dict[str, int] = {}  # receivers each message still has to reach
+    window_free = asyncio.Semaphore(window)
     latencies: list[float] = []
     expected = sum(len(members[room_of[i % connections]]) for i in range(messages))
     done = asyncio.Event()
@@ -58,19 +60,25 @@ async def _run(
         async for raw in socket:
             stamp = time.perf_counter()
             text = json.loads(raw)["message"]
-            if text in sent_at:
+            if text in pending:
                 latencies.append((stamp - sent_at[text]) * 1000)
+                pending[text] -= 1
+                if pending[text] == 0:
+                    del pending[text]
+                    window_free.release()
                 if len(latencies) >= expected:
                     done.set()
 
     receivers = [asyncio.create_task(receive(socket)) for socket in sockets]
     start = time.perf_counter()
     for n in range(messages):
+        # At most `window` messages in flight: the rate measured is what the stack sustains, not
+        # how deep its queues are (channels_redis drops what exceeds a channel's capacity).
+        await window_free.acquire()
         text = f"{run}-{n}"
         sent_at[text] = time.perf_counter()
+        pending[text] = len(members[room_of[n % connections]])
         await sockets[n % connections].send(json.dumps({"message": text}))
-        if n % 50 == 49:
-            await asyncio.sleep(0)  # let receivers run between bursts
     try:
         await asyncio.wait_for(done.wait(), timeout)
     except TimeoutError:
@@ -98,10 +106,12 @@ def fanout(
     connections: int,
     rooms: int,
     messages: int,
+    window: int = 0,
     origin: str = "http://localhost",
-    timeout: float = 120,
+    timeout: float = 60,
 ) -> FanoutResult:
-    return asyncio.run(_run(url, connections, rooms, messages, origin, timeout))
+    """window: messages in flight at most (default: one per room)."""
+    return asyncio.run(_run(url, connections, rooms, messages, window or rooms, origin, timeout))
 
 
 def main() -> None:
@@ -110,13 +120,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--window", type=int, default=0, help="messages in flight at most (default: rooms)")
     parser.add_argument("--origin", default="http://localhost")
     args = parser.parse_args()
-    print(
-        json.dumps(
-            asdict(fanout(args.url, args.connections, args.rooms, args.messages, args.origin)), indent=2
-        )
-    )
+    result = fanout(args.url, args.connections, args.rooms, args.messages, args.window, args.origin)
+    print(json.dumps(asdict(result), indent=2))
 
 
 if __name__ == "__main__":

@@ -49,12 +49,17 @@ images=(
   "$prefix/python:3.11-bookworm python"
   "$prefix/dind-host:bookworm dind-host"
 )
+# Checksum of a build context's files: an image is rebuilt when its directory changed.
+context_sum() { (cd "$here/images/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 for entry in "${images[@]}"; do
   read -r name dir <<<"$entry"
-  if have_image "$name" && [ "${REBUILD:-0}" != 1 ]; then
+  sum=$(context_sum "$dir")
+  if have_image "$name" && [ "${REBUILD:-0}" != 1 ] &&
+    [ "$(docker image inspect -f '{{ index .Config.Labels "io.djangostack.context" }}' "$name")" = "$sum" ]; then
     continue
   fi
   echo ">> Building $name"
-  docker build -q --build-arg "BASE_IMAGE=$base" -t "$name" "$here/images/$dir" 2> >(grep -v -i -E 'deprecated|buildx|^ *$' >&2) >/dev/null
+  docker build -q --build-arg "BASE_IMAGE=$base" --label "io.djangostack.context=$sum" -t "$name" "$here/images/$dir" \
+    2> >(grep -v -i -E 'deprecated|buildx|^ *$' >&2) >/dev/null
 done
 echo ">> Local images ready: $(printf '%s ' "${images[@]%% *}")"

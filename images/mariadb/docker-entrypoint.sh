@@ -10,7 +10,14 @@ file_env() {
 }
 file_env MARIADB_ROOT_PASSWORD
 file_env MYSQL_ROOT_PASSWORD
+file_env MARIADB_PASSWORD
+file_env MYSQL_PASSWORD
 root_pw=${MARIADB_ROOT_PASSWORD:-${MYSQL_ROOT_PASSWORD:-}}
+# Optional database and user created on first start, as the official images do.
+database=${MARIADB_DATABASE:-${MYSQL_DATABASE:-}}
+user=${MARIADB_USER:-${MYSQL_USER:-}}
+user_pw=${MARIADB_PASSWORD:-${MYSQL_PASSWORD:-}}
+sql_escape() { local v=${1//\\/\\\\}; printf '%s' "${v//\'/\\\'}"; }
 
 if [[ "${1:-}" == mariadbd || "${1:-}" == mysqld ]] && [ ! -d /var/lib/mysql/mysql ]; then
   if [ -z "$root_pw" ]; then
@@ -35,6 +42,15 @@ FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '${escaped}';
 FLUSH PRIVILEGES;
 SQL
+  if [ -n "$database" ]; then
+    echo "CREATE DATABASE IF NOT EXISTS \`${database}\`;" | MYSQL_PWD="$root_pw" mariadb --socket="$sock" -uroot
+  fi
+  if [ -n "$user" ] && [ -n "$user_pw" ]; then
+    {
+      echo "CREATE USER '$(sql_escape "$user")'@'%' IDENTIFIED BY '$(sql_escape "$user_pw")';"
+      [ -z "$database" ] || echo "GRANT ALL ON \`${database}\`.* TO '$(sql_escape "$user")'@'%';"
+    } | MYSQL_PWD="$root_pw" mariadb --socket="$sock" -uroot
+  fi
   MYSQL_PWD="$root_pw" mariadb-admin --socket="$sock" -uroot shutdown
   wait "$pid" || true
   echo "Database initialized"
