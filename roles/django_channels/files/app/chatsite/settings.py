@@ -100,6 +100,7 @@ if os.environ.get("REDIS_HOST"):
                         "retry": Retry(ExponentialBackoff(cap=2, base=0.1), 6),
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                         "socket_keepalive": True,
+                        "max_connections": int(os.environ.get("CHANNEL_LAYER_MAX_CONNECTIONS", "1000")),
                     }
                 ],
                 "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "100")),
