@@ -23,6 +23,9 @@ def playbook(path: Path, *extra: str, timeout: int = 900) -> subprocess.Complete
         **os.environ,
         "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"),
+        # Plain text to match against: Molecule itself runs with ANSIBLE_FORCE_COLOR set, which
+        # would otherwise win over NOCOLOR and wrap every line of a message in escape codes.
+        "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
     }
