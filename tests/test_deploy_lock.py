@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from module_runner import run_module
 from site_runner import run_site
 
 
@@ -46,4 +47,16 @@ def test_an_expired_lock_is_taken_over(stack: dict[str, Any]) -> None:
     lock = write_lock(stack, "other-controller", 4242, age=7200)
     result = run_site(stack, {}, "--tags", "lock-only")
     assert result.returncode == 0, result.stdout[-3000:]
+    assert not lock.exists()
+
+
+def test_a_run_releases_only_its_own_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "stack" / "deploy.lock"
+    taken = run_module("deploy_lock", {"path": str(lock), "id": "1", "content": "id: 1\n"})
+    assert taken["acquired"] is True and taken["held"] == {}
+    other = run_module("deploy_lock", {"path": str(lock), "id": "2", "content": "id: 2\n"})
+    assert other["acquired"] is False and other["held"] == {"id": "1"}
+    assert run_module("deploy_lock", {"path": str(lock), "id": "2", "state": "absent"})["released"] is False
+    assert lock.read_text() == "id: 1\n"
+    assert run_module("deploy_lock", {"path": str(lock), "id": "1", "state": "absent"})["released"] is True
     assert not lock.exists()

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+"""Module: converge a role's directories and files in one call, tested before they go live."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: config_files
+author: djangostack
+short_description: Directories and files of a service, written in one call and tested first
+description:
+  - Makes sure each directory exists with its owner, group and mode, then writes each file
+    whose content differs (atomically, in the same directory) and sets its owner, group and mode.
+  - One module call for what would otherwise be one M(ansible.builtin.file) call per directory
+    and two calls (a stat, then a copy) per M(ansible.builtin.template); a role's no-op re-run
+    runs one module instead of several.
+  - When a file's content is to change and O(validate) is set, every file of the call is first
+    written to a staging directory, at its path relative to O(validate_root), and the command
+    runs on it; nothing goes live unless it succeeds. nginx tests its main and site
+    configuration together this way.
+  - Render templates on the controller with the P(ansible.builtin.template#lookup) lookup.
+options:
+  directories:
+    description: Directories to create, parents first.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      owner:
+        description: Owner (name or uid).
+        type: str
+      group:
+        description: Group (name or gid).
+        type: str
+      mode:
+        description: Mode, as an octal string such as C("0755").
+        type: str
+        required: true
+  files:
+    description: Files to write.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dest:
+        description: Absolute path. Its directory must exist or be in O(directories).
+        type: path
+        required: true
+      content:
+        description: The file's full content.
+        type: str
+        required: true
+      owner:
+        description: Owner (name or uid).
+        type: str
+      group:
+        description: Group (name or gid).
+        type: str
+      mode:
+        description: Mode, as an octal string such as C("0644").
+        type: str
+        required: true
+  validate:
+    description:
+      - Command run before any file changes, with C(%s) replaced by the staging directory.
+      - It runs only when the content of at least one file is to change.
+    type: str
+  validate_root:
+    description:
+      - Directory that the staging directory stands for; every file of the call must be below it.
+      - Required with O(validate).
+    type: path
+attributes:
+  check_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Write the nginx configuration, tested with nginx -t before it goes live.
+  djangostack.channels.config_files:
+    directories:
+      - {path: /etc/djangostack/nginx/conf, owner: root, group: root, mode: "0755"}
+      - {path: /etc/djangostack/nginx/conf/sites, owner: root, group: root, mode: "0755"}
+    files:
+      - dest: /etc/djangostack/nginx/conf/nginx.conf
+        content: "{{ lookup('ansible.builtin.template', 'nginx.conf.j2') }}"
+        mode: "0644"
+    validate: docker run --rm -v %s:/etc/nginx/conf:ro nginx:1.27 nginx -t -c /etc/nginx/conf/nginx.conf
+    validate_root: /etc/djangostack/nginx/conf
+  notify: Reload nginx.
+"""
+
+RETURN = r"""
+changed_paths:
+  description: The directories and files created or changed (content, owner, group or mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+ENTRY = {"owner": {"type": "str"}, "group": {"type": "str"}, "mode": {"type": "str", "required": True}}
+
+
+def file_args(module: AnsibleModule, path: str, entry: dict[str, Any]) -> dict[str, Any]:
+    return module.load_file_common_arguments(
+        {"path": path, "owner": entry.get("owner"), "group": entry.get("group"), "mode": entry["mode"]}
+    )
+
+
+def content_differs(path: str, content: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() != content
+    except FileNotFoundError:
+        return True
+
+
+def validate(module: AnsibleModule, files: list[dict[str, Any]]) -> None:
+    root = os.path.normpath(module.params["validate_root"])
+    staging = tempfile.mkdtemp(prefix=".djangostack-validate-", dir=module.tmpdir)
+    try:
+        for entry in files:
+            relative = os.path.relpath(entry["dest"], root)
+            if relative.startswith(".."):
+                module.fail_json(msg=f"{entry['dest']} is not below validate_root {root}")
+            staged = os.path.join(staging, relative)
+            os.makedirs(os.path.dirname(staged), exist_ok=True)
+            with open(staged, "wb") as handle:
+                handle.write(entry["content"].encode())
+        command = module.params["validate"].replace("%s", staging)
+        rc, out, err = module.run_command(command, use_unsafe_shell=False)
+        if rc != 0:
+            module.fail_json(
+                msg=f"The new files failed validation ({command}); nothing was changed.",
+                rc=rc,
+                stdout=out,
+                stderr=err,
+            )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write(module: AnsibleModule, entry: dict[str, Any]) -> None:
+    directory = os.path.dirname(entry["dest"])
+    fd, temporary = tempfile.mkstemp(prefix=".djangostack-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(entry["content"].encode())
+        # Owner and mode before the file takes its name: a secret is never readable by others.
+        module.set_fs_attributes_if_different(file_args(module, temporary, entry), False)
+        module.atomic_move(temporary, entry["dest"], unsafe_writes=False)
+        # atomic_move keeps the attributes of the file it replaces: set the wanted ones again.
+        module.set_fs_attributes_if_different(file_args(module, entry["dest"], entry), False)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "directories": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {"path": {"type": "path", "required": True}, **ENTRY},
+            },
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "dest": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True},
+                    **ENTRY,
+                },
+            },
+            "validate": {"type": "str"},
+            "validate_root": {"type": "path"},
+        },
+        required_by={"validate": "validate_root"},
+        supports_check_mode=True,
+    )
+    changed_paths: list[str] = []
+
+    for entry in module.params["directories"]:
+        path = entry["path"]
+        if not os.path.isdir(path):
+            changed_paths.append(path)
+            if not module.check_mode:
+                os.makedirs(path)
+        if os.path.isdir(path) and module.set_fs_attributes_if_different(
+            file_args(module, path, entry), False
+        ):
+            if path not in changed_paths:
+                changed_paths.append(path)
+
+    pending = [
+        entry for entry in module.params["files"] if content_differs(entry["dest"], entry["content"].encode())
+    ]
+    if pending and module.params["validate"] and not module.check_mode:
+        validate(module, module.params["files"])
+
+    for entry in module.params["files"]:
+        if entry in pending:
+            changed_paths.append(entry["dest"])
+            if not module.check_mode:
+                write(module, entry)
+        elif module.set_fs_attributes_if_different(file_args(module, entry["dest"], entry), False):
+            changed_paths.append(entry["dest"])
+
+    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths)
+
+
+if __name__ == "__main__":
+    main()
