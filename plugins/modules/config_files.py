@@ -107,14 +107,13 @@ import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.djangostack.channels.plugins.module_utils.files import file_attributes, write_file
 
 ENTRY = {"owner": {"type": "str"}, "group": {"type": "str"}, "mode": {"type": "str", "required": True}}
 
 
 def file_args(module: AnsibleModule, path: str, entry: dict[str, Any]) -> dict[str, Any]:
-    return module.load_file_common_arguments(
-        {"path": path, "owner": entry.get("owner"), "group": entry.get("group"), "mode": entry["mode"]}
-    )
+    return file_attributes(module, path, entry["mode"], entry.get("owner"), entry.get("group"))
 
 
 def content_differs(path: str, content: bytes) -> bool:
@@ -150,22 +149,6 @@ def validate(module: AnsibleModule, files: list[dict[str, Any]]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write(module: AnsibleModule, entry: dict[str, Any]) -> None:
-    directory = os.path.dirname(entry["dest"])
-    fd, temporary = tempfile.mkstemp(prefix=".djangostack-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(entry["content"].encode())
-        # Owner and mode before the file takes its name: a secret is never readable by others.
-        module.set_fs_attributes_if_different(file_args(module, temporary, entry), False)
-        module.atomic_move(temporary, entry["dest"], unsafe_writes=False)
-        # atomic_move keeps the attributes of the file it replaces: set the wanted ones again.
-        module.set_fs_attributes_if_different(file_args(module, entry["dest"], entry), False)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -195,15 +178,15 @@ def main() -> None:
 
     for entry in module.params["directories"]:
         path = entry["path"]
-        if not os.path.isdir(path):
-            changed_paths.append(path)
-            if not module.check_mode:
-                os.makedirs(path)
-        if os.path.isdir(path) and module.set_fs_attributes_if_different(
+        created = not os.path.isdir(path)
+        if created and not module.check_mode:
+            os.makedirs(path)
+        # In check mode a directory still to create has no attributes to compare.
+        attributes_changed = os.path.isdir(path) and module.set_fs_attributes_if_different(
             file_args(module, path, entry), False
-        ):
-            if path not in changed_paths:
-                changed_paths.append(path)
+        )
+        if created or attributes_changed:
+            changed_paths.append(path)
 
     pending = [
         entry for entry in module.params["files"] if content_differs(entry["dest"], entry["content"].encode())
@@ -215,7 +198,14 @@ def main() -> None:
         if entry in pending:
             changed_paths.append(entry["dest"])
             if not module.check_mode:
-                write(module, entry)
+                write_file(
+                    module,
+                    entry["dest"],
+                    entry["content"].encode(),
+                    entry["mode"],
+                    entry.get("owner"),
+                    entry.get("group"),
+                )
         elif module.set_fs_attributes_if_different(file_args(module, entry["dest"], entry), False):
             changed_paths.append(entry["dest"])
 

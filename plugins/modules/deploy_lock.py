@@ -70,9 +70,9 @@ released:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.djangostack.channels.plugins.module_utils.files import write_file
 
 
 def read(path: str) -> dict[str, str]:
@@ -87,16 +87,6 @@ def read(path: str) -> dict[str, str]:
         if separator and not line.startswith("#"):
             fields[key.strip()] = value.strip().strip('"')
     return fields
-
-
-def write(path: str, content: str) -> None:
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".deploy-lock-", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
 
 
 def main() -> None:
@@ -122,7 +112,8 @@ def main() -> None:
 
     acquired = not held or ours or module.params["force"]
     if acquired and not module.check_mode:
-        write(path, module.params["content"])
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        write_file(module, path, module.params["content"].encode(), "0644")
     module.exit_json(changed=acquired, acquired=acquired, held=held, released=False)
 
 
