@@ -81,3 +81,18 @@ def test_validation_runs_only_when_content_changes(tmp_path: Path) -> None:
     config_files(layout(tmp_path))
     result = config_files(layout(tmp_path, validate="false"))
     assert result["changed"] is False and not result.get("failed")
+
+
+def test_diff_shows_each_file_whose_content_changes(tmp_path: Path) -> None:
+    config_files(layout(tmp_path))
+    result = config_files(layout(tmp_path, content="listen 8080;\n"), "--check", "--diff")
+    assert result["changed"] is True
+    assert result["diff"] == [
+        {
+            "before_header": str(tmp_path / "conf" / "site.conf"),
+            "after_header": str(tmp_path / "conf" / "site.conf"),
+            "before": "listen 80;\n",
+            "after": "listen 8080;\n",
+        }
+    ]
+    assert (tmp_path / "conf" / "site.conf").read_text() == "listen 80;\n"  # check mode wrote nothing

@@ -76,6 +76,9 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: full
+    details: Each file whose content changes shows its old and new content; a task with C(no_log) shows none.
 """
 
 EXAMPLES = r"""
@@ -116,12 +119,22 @@ def file_args(module: AnsibleModule, path: str, entry: dict[str, Any]) -> dict[s
     return file_attributes(module, path, entry["mode"], entry.get("owner"), entry.get("group"))
 
 
-def content_differs(path: str, content: bytes) -> bool:
+def current_content(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return handle.read() != content
+            return handle.read()
     except FileNotFoundError:
-        return True
+        return None
+
+
+def file_diff(path: str, before: bytes | None, after: bytes) -> dict[str, str]:
+    """What --diff shows for a file whose content changes (a task with no_log shows nothing)."""
+    return {
+        "before_header": path if before is not None else "(absent)",
+        "after_header": path,
+        "before": before.decode(errors="replace") if before is not None else "",
+        "after": after.decode(errors="replace"),
+    }
 
 
 def validate(module: AnsibleModule, files: list[dict[str, Any]]) -> None:
@@ -188,8 +201,9 @@ def main() -> None:
         if created or attributes_changed:
             changed_paths.append(path)
 
+    before = {entry["dest"]: current_content(entry["dest"]) for entry in module.params["files"]}
     pending = [
-        entry for entry in module.params["files"] if content_differs(entry["dest"], entry["content"].encode())
+        entry for entry in module.params["files"] if before[entry["dest"]] != entry["content"].encode()
     ]
     if pending and module.params["validate"] and not module.check_mode:
         validate(module, module.params["files"])
@@ -209,7 +223,12 @@ def main() -> None:
         elif module.set_fs_attributes_if_different(file_args(module, entry["dest"], entry), False):
             changed_paths.append(entry["dest"])
 
-    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths)
+    result: dict[str, Any] = {"changed": bool(changed_paths), "changed_paths": changed_paths}
+    if module._diff:
+        result["diff"] = [
+            file_diff(entry["dest"], before[entry["dest"]], entry["content"].encode()) for entry in pending
+        ]
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
