@@ -8,7 +8,8 @@ app replica so that nginx and the direct path hit the same server, rate limits o
 1. cold deploy: `site.yml` with the images present and no container or volume of the stack,
    until every service is healthy, against `docker-compose up -d` of the equivalent compose file
    (bench/compose.py writes it from the deployed containers) until the same health checks pass;
-2. no-op re-run of `site.yml`: wall time and changed count;
+2. no-op re-run of `site.yml`: wall time and changed count; and one more with the plain `linear`
+   strategy (ANSIBLE_STRATEGY=linear), for the figure that justifies the Mitogen default;
 3. HTTP: wrk on `/` through nginx and directly on the app container, alternating, 3 rounds each
    (medians): requests/s with 32 connections, latency added by nginx with one; a static file;
 4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly;
@@ -59,8 +60,13 @@ def step(number: int, text: str) -> None:
     print(f"[{number}/{STEPS}] {text}", flush=True)
 
 
-def ansible(playbook: str, *extra: str) -> tuple[float, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+def ansible(playbook: str, *extra: str, env_extra: dict[str, str] | None = None) -> tuple[float, str]:
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        **(env_extra or {}),
+    }
     start = time.perf_counter()
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", "inventories/local", playbook, "-e", json.dumps(EXTRA), *extra],
@@ -170,9 +176,9 @@ def chart(results: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     deploy = results["deploy"]
     axes[0].bar(
-        ["site.yml cold", "compose cold", "site.yml no-op"],
-        [deploy["ansible_cold_s"], deploy["compose_cold_s"], deploy["noop_s"]],
-        color=["#2b6cb0", "#a0aec0", "#68d391"],
+        ["site.yml cold", "compose cold", "site.yml no-op", "no-op, linear"],
+        [deploy["ansible_cold_s"], deploy["compose_cold_s"], deploy["noop_s"], deploy["noop_linear_s"]],
+        color=["#2b6cb0", "#a0aec0", "#68d391", "#c6f6d5"],
     )
     axes[0].set_title("Deploy wall time (s)")
     http = results["http"]
@@ -204,6 +210,8 @@ def table(results: dict[str, Any]) -> str:
         f"| {deploy['cold_ratio']:.2f}× | ≤ 1.5× {'✅' if targets['cold_deploy'] else '❌'} |",
         f"| No-op re-run | {deploy['noop_s']:.1f} s, changed={deploy['noop_changed']} | – | – "
         f"| ≤ 10 s, 0 changed {'✅' if targets['noop'] else '❌'} |",
+        f"| No-op re-run, plain `linear` strategy (no Mitogen) | – | {deploy['noop_linear_s']:.1f} s, "
+        f"changed={deploy['noop_linear_changed']} | {deploy['noop_s'] / deploy['noop_linear_s']:.2f}× | – |",
         f"| HTTP `/` requests/s | nginx {http['nginx']['rps']:.0f} | direct {http['direct']['rps']:.0f} "
         f"| {http['rps_ratio']:.2f}× | ≥ 0.9× {'✅' if targets['http_rps'] else '❌'} |",
         f"| HTTP `/` p50 / p99, 32 connections | nginx {http['nginx']['p50_ms']:.1f} / {http['nginx']['p99_ms']:.1f} ms "
@@ -253,8 +261,9 @@ def main() -> None:
     cold, output = ansible("site.yml")
     slow = slowest_tasks(output)
 
-    step(3, "no-op re-run of site.yml")
+    step(3, "no-op re-run of site.yml, then one with the plain linear strategy (without Mitogen)")
     noop, noop_output = ansible("site.yml")
+    noop_linear, noop_linear_output = ansible("site.yml", env_extra={"ANSIBLE_STRATEGY": "linear"})
 
     step(4, "HTTP with wrk: / through nginx, / directly on the app container, a static file")
     app_ip = container_ip(f"{STACK}-app-1")
@@ -309,6 +318,8 @@ def main() -> None:
         "cold_ratio": round(cold / compose_cold, 2),
         "noop_s": round(noop, 2),
         "noop_changed": changed(noop_output),
+        "noop_linear_s": round(noop_linear, 2),
+        "noop_linear_changed": changed(noop_linear_output),
         "slowest_tasks": slow,
         "noop_slowest_tasks": slowest_tasks(noop_output),
     }
