@@ -10,7 +10,7 @@ app replica so that nginx and the direct path hit the same server, rate limits o
    (bench/compose.py writes it from the deployed containers) until the same health checks pass;
 2. no-op re-run of `site.yml`: wall time and changed count; and one more with the plain `linear`
    strategy (ANSIBLE_STRATEGY=linear), for the figure that justifies the Mitogen default;
-3. HTTP: wrk on `/` through nginx and directly on the app container, alternating, 3 rounds each
+3. HTTP: wrk on `/` through nginx and directly on the app container, alternating, 5 rounds each
    (medians): requests/s with 32 connections, latency added by nginx with one; a static file;
 4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly;
 5. the 10 slowest tasks of the cold deploy and of the no-op re-run (profile_tasks).
@@ -53,7 +53,7 @@ EXTRA = {
 RELEASE = "python manage.py migrate --noinput && python manage.py collectstatic --noinput"
 BIN = Path(sys.executable).parent
 STEPS = 8
-HTTP_ROUNDS = 3
+HTTP_ROUNDS = 5
 
 
 def step(number: int, text: str) -> None:
