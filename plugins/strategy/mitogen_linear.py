@@ -48,6 +48,18 @@ else:
         controller process, before the forks."""
         invocation._extra_sys_paths.update(_COLLECTION_DIRS)
 
+    _mitogen_should_fork = ansible_mitogen.planner.NewStylePlanner.should_fork
+
+    def _should_fork(planner: Any) -> bool:
+        """Each module runs in a fork of Mitogen's interpreter unless the inventory sets
+        mitogen_task_isolation to something else. Mitogen's default runs modules one after another
+        in the same interpreter, where module-level state leaks from one task to the next: the
+        comparisons a docker_container task set (env: strict, ...) were still set for the restart
+        handler's docker_container call, which then recreated MySQL's container without its
+        environment and volumes. A fork costs ~6 % on a no-op run here."""
+        isolation = planner._inv.task_vars.get("mitogen_task_isolation", "fork")
+        return isolation == "fork" or _mitogen_should_fork(planner)
+
     class StrategyModule(  # type: ignore[no-redef]
         ansible_mitogen.strategy.StrategyMixin,
         ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True),
@@ -58,4 +70,5 @@ else:
                     path.decode() for path in ansible.collections.list.list_collection_dirs()
                 )
                 ansible_mitogen.planner._load_collections = _load_collections
+                ansible_mitogen.planner.NewStylePlanner.should_fork = _should_fork
             return super().run(iterator, play_context, result)
