@@ -1,15 +1,25 @@
-"""Run one of the collection's modules on this machine, as a task would, and return its result."""
+"""Run one of the collection's modules on this machine, as a task would, and return its result; or
+one of the test playbooks (tests/playbooks), with the repository's ansible.cfg."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_docker() -> None:
+    """Skip the test on a machine without a Docker engine."""
+    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
+        pytest.skip("needs a Docker engine (make engine)")
 
 
 def run_module(name: str, args: dict[str, Any], *extra: str) -> dict[str, Any]:
@@ -43,3 +53,25 @@ def run_module(name: str, args: dict[str, Any], *extra: str) -> dict[str, Any]:
         timeout=120,
     )
     return json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def run_test_playbook(name: str, variables: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook tests/playbooks/<name> on this machine (local connection), with these extra vars."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable} {variables}",
+            *extra,
+            str(ROOT / "tests" / "playbooks" / name),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from module_runner import require_docker, run_test_playbook
 
 
 @pytest.fixture()
 def stack_name() -> str:
-    if subprocess.run(["docker", "info"], capture_output=True).returncode:
-        pytest.skip("needs a Docker engine (make engine)")
+    require_docker()
     name = f"unhealthy-{uuid.uuid4().hex[:8]}"
     subprocess.run(["docker", "network", "create", name], check=True, capture_output=True)
     yield name
@@ -25,25 +22,7 @@ def stack_name() -> str:
 
 def test_unhealthy_container_fails_with_its_logs_and_health_output(stack_name: str) -> None:
     image = os.environ.get("DJANGOSTACK_TEST_IMAGE", "djangostack/debian:bookworm")
-    result = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-            "-e",
-            f"stack_name={stack_name} test_image={image}",
-            str(ROOT / "tests" / "playbooks" / "unhealthy_container.yml"),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_test_playbook("unhealthy_container.yml", f"stack_name={stack_name} test_image={image}")
     assert result.returncode != 0
     message = result.stdout[result.stdout.find("did not become healthy") :]
     assert f"Container {stack_name}-unhealthy ({image}) did not become healthy within 8 s" in result.stdout

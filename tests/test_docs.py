@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,28 @@ def test_every_variable_carries_its_role_prefix(role: str) -> None:
     assert all(name.startswith(f"{role}_") for name in defaults), [
         n for n in defaults if not n.startswith(role)
     ]
+
+
+PLUGINS = sorted(
+    path
+    for kind in ("modules", "strategy", "lookup")
+    for path in ROOT.glob(f"plugins/{kind}/*.py")
+    if path.name != "__init__.py"
+)
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=[f"{path.parent.name}/{path.name}" for path in PLUGINS])
+def test_every_plugin_documentation_parses(path: Path) -> None:
+    """ansible-doc reads these strings as YAML: a stray ': ' in a sentence hides the whole page."""
+    strings = {
+        node.targets[0].id: node.value.value
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    documentation = yaml.safe_load(strings["DOCUMENTATION"])
+    assert documentation["short_description"] and documentation["description"], path
+    for name in ("EXAMPLES", "RETURN"):
+        if name in strings:
+            yaml.safe_load(strings[name])

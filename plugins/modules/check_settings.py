@@ -11,7 +11,7 @@ description:
   - Runs on the controller, in one task, the checks of a role's settings that argument_specs cannot
     express, and fails with the message of every check that fails, so that one run names every
     wrong variable.
-  - The role's own rules are booleans with a message. The shared checks are the stack's:
+  - The role's own rules are booleans with a message. The shared checks are the stack's, for
     port numbers from 1 to 65535, secrets that are not short or well known (only their names are
     ever printed), image references and memory and CPU limits.
   - The shared checks read C(stack_image_pattern), C(stack_memory_pattern),

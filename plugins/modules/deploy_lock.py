@@ -8,14 +8,14 @@ module: deploy_lock
 author: djangostack
 short_description: Take or release the deploy lock of a stack on a host
 description:
-  - The lock is a small file of C(key: value) lines naming the run that holds it, with at least
-    an C(id) line.
+  - "The lock is a small file of C(key: value) lines naming the run that holds it, with at least
+    an C(id) line."
   - With O(state=present), writes the lock when there is none, when it holds the same O(id), or
     with O(force); otherwise leaves it alone and returns what it holds, so that the caller can
     decide whether its holder is gone (a dead process on the controller, an old lock) and take it
     over with O(force).
   - With O(state=absent), removes the lock only when it holds O(id).
-  - The site playbook's C(lock.yml) and C(unlock.yml) of the C(stack) role use it: one module
+  - The site playbook's C(lock.yml) and C(unlock.yml) of the C(stack) role use it, one module
     call each, instead of a read, a directory and a write.
 options:
   path:

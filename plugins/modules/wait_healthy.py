@@ -14,8 +14,8 @@ description:
   - Several containers are waited for together, so containers started one after another without
     waiting become ready in parallel.
   - C(community.docker.docker_container) with C(state=healthy) waits too, but its polls start 1 s
-    apart and grow by 10 % each time: on this collection's benchmark a container healthy after 2.0 s
-    was seen healthy only after 3.3 s. With O(interval=0.25) it is seen within 0.25 s.
+    apart and grow by 10 % each time, so that on this collection's benchmark a container healthy
+    after 2.0 s was seen healthy only after 3.3 s. With O(interval=0.25) it is seen within 0.25 s.
   - Fails as soon as a container is missing or has stopped (and is not being restarted), and when
     O(timeout) passes; the result then carries every container's state. An C(unhealthy) container
     is waited for, as it may recover.

@@ -15,7 +15,7 @@ description:
   - On this collection's own benchmark (C(make bench), 2 CPUs) a no-op C(site.yml) run took
     17.2 s through it and 24.5 s with C(ansible.builtin.linear), in the same run.
   - Two changes to Mitogen's defaults. Every module runs in a fork of Mitogen's interpreter
-    (C(mitogen_task_isolation=fork) unless the inventory sets it): in the same interpreter,
+    (C(mitogen_task_isolation=fork) unless the inventory sets it), because in the same interpreter
     C(community.docker.docker_container)'s comparisons leaked from one task into the next. And
     the list of installed collections is made once per run, not in every task's fork.
   - Without Mitogen it is C(ansible.builtin.linear), and says so at verbosity 1.
