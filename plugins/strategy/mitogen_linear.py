@@ -63,6 +63,9 @@ else:
         isolation = planner._inv.task_vars.get("mitogen_task_isolation", "fork")
         return isolation == "fork" or _mitogen_should_fork(planner)
 
+    # Correctness, not speed: applied as soon as the strategy is loaded, whatever else Mitogen has.
+    ansible_mitogen.planner.NewStylePlanner.should_fork = _should_fork
+
     class StrategyModule(  # type: ignore[no-redef]
         ansible_mitogen.strategy.StrategyMixin,
         ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True),
@@ -73,5 +76,4 @@ else:
                     path.decode() for path in ansible.collections.list.list_collection_dirs()
                 )
                 ansible_mitogen.planner._load_collections = _load_collections
-                ansible_mitogen.planner.NewStylePlanner.should_fork = _should_fork
             return super().run(iterator, play_context, result)
