@@ -69,7 +69,9 @@ def main() -> int:
     stale = []
     for specs in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
         role = specs.parents[1]
-        spec = yaml.safe_load(specs.read_text())["argument_specs"]["main"]
+        entry_points = yaml.safe_load(specs.read_text())["argument_specs"]
+        # The stack role's settings are its `settings` entry point (no `main`: see its argument_specs).
+        spec = entry_points.get("main") or entry_points["settings"]
         path = role / "README.md"
         current = (
             path.read_text() if path.exists() else f"# {role.name}\n\n{spec.get('short_description', '')}\n"

@@ -54,6 +54,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "django_channels_base_image",
     ),
     ("bad database name", {"stack_db_name": "chat; DROP"}, "stack_db_name"),
+    # A stack role option, checked by each role's check_settings (the stack role has no main spec).
+    ("stack timeout not a number", {"stack_healthy_timeout": "soon"}, "stack_healthy_timeout"),
     ("negative replicas", {"django_channels_replicas": -1}, "django_channels_replicas"),
     ("negative workers", {"django_channels_workers": -2}, "django_channels_workers"),
     ("well-known root password", {"mysql_root_password": "changeme"}, "mysql_root_password"),

@@ -30,7 +30,7 @@ def test_every_default_is_documented_with_the_same_value(role: str) -> None:
     defaults = load(ROOT / "roles" / role / "defaults" / "main.yml")
     specs = load(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]
     options: dict = {}
-    for entry_point in reversed(list(specs)):  # main last: it wins
+    for entry_point in reversed(list(specs)):  # main (the stack role: settings) last: it wins
         options |= specs[entry_point].get("options", {})
     for name, value in defaults.items():
         assert name in options, f"{role}: {name} is not in meta/argument_specs.yml"

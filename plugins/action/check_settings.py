@@ -5,12 +5,25 @@
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.djangostack.channels.plugins.filter.secrets import weak_secrets
 
 _CPUS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+# The stack role's settings: checked here, with each role's own, and not by a meta dependency's
+# argument-spec task in every play (7 tasks of a site.yml run).
+_STACK_SPECS = Path(__file__).resolve().parents[2] / "roles" / "stack" / "meta" / "argument_specs.yml"
+
+
+@cache
+def stack_settings_spec() -> dict[str, Any]:
+    """The options of the stack role's `settings` entry point."""
+    return yaml.safe_load(_STACK_SPECS.read_text())["argument_specs"]["settings"]["options"]
 
 
 def _is_port(value: Any) -> bool:
@@ -67,12 +80,8 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(("rules", "ports", "secrets", "images", "memory", "cpus"))
-    _STACK_SETTINGS = (
-        "stack_image_pattern",
-        "stack_memory_pattern",
-        "stack_secret_min_length",
-        "stack_secret_weak_values",
-    )
+    # The stack role's vars (roles/stack/vars/main.yml) the shared checks use.
+    _PATTERNS = ("stack_image_pattern", "stack_memory_pattern")
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -95,8 +104,16 @@ class ActionModule(ActionBase):
                 "cpus": {"type": "dict", "default": {}},
             }
         )
-        stack = {name: self._templar.template(task_vars[name]) for name in self._STACK_SETTINGS}
-        errors = settings_errors(
+        spec = stack_settings_spec()
+        names = [*spec, *self._PATTERNS]
+        stack = self._templar.template({name: task_vars[name] for name in names if name in task_vars})
+        errors = [
+            f"Stack settings: {message}"
+            for message in ArgumentSpecValidator(spec)
+            .validate({name: value for name, value in stack.items() if name in spec})
+            .error_messages
+        ]
+        errors += settings_errors(
             args["rules"], args["ports"], args["secrets"], args["images"], args["memory"], args["cpus"], stack
         )
         result["changed"] = False
