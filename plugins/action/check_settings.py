@@ -15,15 +15,18 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.djangostack.channels.plugins.filter.secrets import weak_secrets
 
 _CPUS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-# The stack role's settings: checked here, with each role's own, and not by a meta dependency's
-# argument-spec task in every play (7 tasks of a site.yml run).
-_STACK_SPECS = Path(__file__).resolve().parents[2] / "roles" / "stack" / "meta" / "argument_specs.yml"
+# The collection's roles: each role's `main` options and the stack role's `settings` are
+# validated here, in the one task of the role's validate.yml, instead of by argument-spec tasks of
+# their own (a `validate` entry point in the site playbook's check, and the stack role's spec as a
+# meta dependency in every play).
+_ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
 @cache
-def stack_settings_spec() -> dict[str, Any]:
-    """The options of the stack role's `settings` entry point."""
-    return yaml.safe_load(_STACK_SPECS.read_text())["argument_specs"]["settings"]["options"]
+def entry_point_options(role_path: str, entry_point: str) -> dict[str, Any]:
+    """The options of a role's entry point, from its meta/argument_specs.yml."""
+    specs = yaml.safe_load((Path(role_path) / "meta" / "argument_specs.yml").read_text())
+    return specs["argument_specs"][entry_point].get("options", {})
 
 
 def _is_port(value: Any) -> bool:
@@ -80,8 +83,13 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(("rules", "ports", "secrets", "images", "memory", "cpus"))
-    # The stack role's vars (roles/stack/vars/main.yml) the shared checks use.
-    _PATTERNS = ("stack_image_pattern", "stack_memory_pattern")
+    # The stack role's settings and vars (roles/stack/vars/main.yml) the shared checks use.
+    _STACK_SETTINGS = (
+        "stack_image_pattern",
+        "stack_memory_pattern",
+        "stack_secret_min_length",
+        "stack_secret_weak_values",
+    )
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -104,15 +112,20 @@ class ActionModule(ActionBase):
                 "cpus": {"type": "dict", "default": {}},
             }
         )
-        spec = stack_settings_spec()
-        names = [*spec, *self._PATTERNS]
-        stack = self._templar.template({name: task_vars[name] for name in names if name in task_vars})
-        errors = [
-            f"Stack settings: {message}"
-            for message in ArgumentSpecValidator(spec)
-            .validate({name: value for name, value in stack.items() if name in spec})
-            .error_messages
-        ]
+        errors = []
+        specs = [("stack", entry_point_options(str(_ROLES / "stack"), "settings"))]
+        role = self._task._role
+        if role is not None and role.get_name(include_role_fqcn=False) != "stack":
+            specs.append(
+                (role.get_name(include_role_fqcn=False), entry_point_options(role.get_role_path(), "main"))
+            )
+        for role_name, spec in specs:
+            values = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})
+            errors += [
+                f"Settings of the {role_name} role: {message}"
+                for message in ArgumentSpecValidator(spec).validate(values).error_messages
+            ]
+        stack = self._templar.template({name: task_vars[name] for name in self._STACK_SETTINGS})
         errors += settings_errors(
             args["rules"], args["ports"], args["secrets"], args["images"], args["memory"], args["cpus"], stack
         )

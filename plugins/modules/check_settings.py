@@ -8,9 +8,12 @@ DOCUMENTATION = r"""
 module: check_settings
 short_description: Check a role's settings on the controller, naming every variable that is wrong
 description:
-  - Runs on the controller, in one task, the checks of a role's settings that argument_specs cannot
-    express, and fails with the message of every check that fails, so that one run names every
-    wrong variable.
+  - Runs on the controller, in one task, every check of a role's settings, and fails with the
+    message of every check that fails, so that one run names every wrong variable.
+  - First the argument specs. The options of the C(main) entry point of the role whose task it is,
+    and those of the stack role's C(settings) entry point, are validated as Ansible validates a
+    role's arguments. This replaces argument-spec tasks of their own, one per role and play.
+  - Then the checks argument_specs cannot express.
   - The role's own rules are booleans with a message. The shared checks are the stack's, for
     port numbers from 1 to 65535, secrets that are not short or well known (only their names are
     ever printed), image references and memory and CPU limits.
