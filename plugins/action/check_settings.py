@@ -83,13 +83,8 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(("rules", "ports", "secrets", "images", "memory", "cpus"))
-    # The stack role's settings and vars (roles/stack/vars/main.yml) the shared checks use.
-    _STACK_SETTINGS = (
-        "stack_image_pattern",
-        "stack_memory_pattern",
-        "stack_secret_min_length",
-        "stack_secret_weak_values",
-    )
+    # The stack role's vars (roles/stack/vars/main.yml) the shared checks use, beside its settings.
+    _PATTERNS = ("stack_image_pattern", "stack_memory_pattern")
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -113,19 +108,22 @@ class ActionModule(ActionBase):
             }
         )
         errors = []
-        specs = [("stack", entry_point_options(str(_ROLES / "stack"), "settings"))]
         role = self._task._role
-        if role is not None and role.get_name(include_role_fqcn=False) != "stack":
-            specs.append(
-                (role.get_name(include_role_fqcn=False), entry_point_options(role.get_role_path(), "main"))
+        role_name = role.get_name(include_role_fqcn=False) if role is not None else "stack"
+        specs = {"stack": entry_point_options(str(_ROLES / "stack"), "settings")}
+        if role_name != "stack":
+            specs[role_name] = entry_point_options(role.get_role_path(), "main")
+        values: dict[str, dict[str, Any]] = {}
+        for name, spec in specs.items():
+            values[name] = self._templar.template(
+                {option: task_vars[option] for option in spec if option in task_vars}
             )
-        for role_name, spec in specs:
-            values = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})
             errors += [
-                f"Settings of the {role_name} role: {message}"
-                for message in ArgumentSpecValidator(spec).validate(values).error_messages
+                f"Settings of the {name} role: {message}"
+                for message in ArgumentSpecValidator(spec).validate(values[name]).error_messages
             ]
-        stack = self._templar.template({name: task_vars[name] for name in self._STACK_SETTINGS})
+        # The shared checks use the stack's settings templated above and the patterns of its vars.
+        stack = values["stack"] | self._templar.template({name: task_vars[name] for name in self._PATTERNS})
         errors += settings_errors(
             args["rules"], args["ports"], args["secrets"], args["images"], args["memory"], args["cpus"], stack
         )
