@@ -25,13 +25,15 @@ description:
     of its own (a ping whose result is dropped), so that it is made while the first tasks run on
     the controller; the site playbook's first play checks the settings there. A no-op C(site.yml)
     run's first task on the host went from 1.8 s to 0.3 s. A run whose tasks all stay on the
-    controller waits at its end for the connection (1-2 s here) instead.
+    controller waits at its end for the connection (1-2 s here) instead. Meanwhile, Mitogen's
+    connection process prepares the modules the target will import (0.3-0.5 s of the connection).
   - Without Mitogen it is C(ansible.builtin.linear), and says so at verbosity 1.
   - The repository's C(ansible.cfg) selects it; set C(ANSIBLE_STRATEGY=linear) to run without it.
 author: djangostack.channels contributors
 """
 
 import importlib
+import threading
 from typing import Any
 
 import ansible.collections.list
@@ -46,8 +48,10 @@ from ansible.utils.display import Display
 try:
     import ansible_mitogen.loaders
     import ansible_mitogen.planner
+    import ansible_mitogen.process
     import ansible_mitogen.services
     import ansible_mitogen.strategy
+    import mitogen.parent
 except ImportError:  # Mitogen is optional: plain linear.
     Display().v(
         "djangostack.channels.mitogen_linear: the mitogen package is not installed; running as linear."
@@ -104,6 +108,31 @@ else:
         return result
 
     ansible_mitogen.services.ContextService._connect = _connect
+
+    _mitogen_setup_services = ansible_mitogen.process.MuxProcess._setup_services
+
+    def _prepare_modules(responder: Any) -> None:
+        """Mitogen's connection process prepares, on demand, the source of each module a target
+        imports (found, minified, compressed, with the modules it imports): 0.3-0.5 s of the first
+        connection here. Done ahead for Mitogen's own target side and the modules preloaded above,
+        while the first tasks run on the controller. A module that cannot be prepared is left to
+        the target's request."""
+        mitogen.parent.get_core_source_partial()
+        for name in ("ansible_mitogen.target", *PRELOAD):
+            try:
+                importlib.import_module(name)
+                for module in (name, *responder._finder.find_related(name)):
+                    responder._build_tuple(module)
+            except Exception:  # noqa: BLE001 - left to the target's request, as without this
+                continue
+
+    def _setup_services(mux: Any) -> None:
+        _mitogen_setup_services(mux)
+        # A thread of its own: the process's broker thread keeps serving connections meanwhile,
+        # and the results are cached by name, so that one prepared twice is the same.
+        threading.Thread(target=_prepare_modules, args=(mux.router.responder,), daemon=True).start()
+
+    ansible_mitogen.process.MuxProcess._setup_services = _setup_services
 
     class _Discard:
         """The results queue of a connect-ahead worker: what it reports is dropped."""
