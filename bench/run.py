@@ -163,6 +163,11 @@ def wrk(url: str, connections: int = 32, seconds: int = 6) -> dict[str, float]:
     }
 
 
+def middle_run(runs: list[tuple[float, str]]) -> tuple[float, str]:
+    """Of an odd number of timed runs (seconds, output), the one whose time is the median."""
+    return sorted(runs)[len(runs) // 2]
+
+
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     """Each figure's median over the rounds of one path (the errors summed)."""
     return {
@@ -283,7 +288,7 @@ def main() -> None:
             f"      round {number}: compose {compose_colds[-1]:.1f} s, site.yml {colds[-1][0]:.1f} s",
             flush=True,
         )
-    cold, output = sorted(colds)[len(colds) // 2]
+    cold, output = middle_run(colds)
     compose_cold = statistics.median(compose_colds)
     slow = slowest_tasks(output)
 
@@ -291,8 +296,8 @@ def main() -> None:
         3,
         f"no-op re-run of site.yml ({NOOP_RUNS} times), then one with the plain linear strategy (no Mitogen)",
     )
-    noops = sorted(ansible("site.yml") for _ in range(NOOP_RUNS))
-    noop, noop_output = noops[len(noops) // 2]
+    noops = [ansible("site.yml") for _ in range(NOOP_RUNS)]
+    noop, noop_output = middle_run(noops)
     noop_linear, noop_linear_output = ansible("site.yml", env_extra={"ANSIBLE_STRATEGY": "linear"})
 
     step(4, "HTTP with wrk: / through nginx, / directly on the app container, a static file")
