@@ -55,8 +55,11 @@ def run_module(name: str, args: dict[str, Any], *extra: str) -> dict[str, Any]:
     return json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
-def run_test_playbook(name: str, variables: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook tests/playbooks/<name> on this machine (local connection), with these extra vars."""
+def run_test_playbook(
+    name: str, variables: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook tests/playbooks/<name> on this machine (local connection), with these extra
+    vars (and environment variables)."""
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "ansible-playbook"),
@@ -70,7 +73,12 @@ def run_test_playbook(name: str, variables: str, *extra: str) -> subprocess.Comp
             str(ROOT / "tests" / "playbooks" / name),
         ],
         cwd=ROOT,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            **(env or {}),
+        },
         capture_output=True,
         text=True,
         timeout=180,
