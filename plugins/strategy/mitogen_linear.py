@@ -31,7 +31,7 @@ description:
     in the play's process with the variables a worker would have (the connection's magic variables
     added), and the worker's skipped result goes to the results queue, so that callbacks, C(register)
     and the recap see the same. A skipped task took 40-60 ms here, mostly to fork its worker, and
-    about 5 ms this way; a no-op C(site.yml) run skips 23 of its 60 tasks. A task with a loop or
+    about 5 ms this way; a no-op C(site.yml) run skips 25 of its 60 tasks. A task with a loop or
     C(delegate_to) still goes to a worker, and so does one whose condition is true or fails to
     evaluate; a worker evaluates that condition again, as usual (a lookup in it runs twice).
   - Without Mitogen it is C(ansible.builtin.linear), and says so at verbosity 1.
@@ -185,7 +185,7 @@ else:
             condition is evaluated as the worker would (the same variables, the connection's magic
             variables added) and the worker's skipped result goes to the results queue, so that
             callbacks, register and the recap see what they would see. A skipped task took 40-60 ms
-            in a worker here, mostly to fork it; 23 of a no-op site.yml run's 60 tasks are skipped.
+            in a worker here, mostly to fork it; 25 of a no-op site.yml run's 60 tasks are skipped.
             A task with a loop (one condition per item) or delegate_to (the delegated host's
             variables) still goes to a worker, and so does one whose condition fails to evaluate, so
             that the worker reports the error as usual. A true condition is evaluated again in the
