@@ -321,9 +321,10 @@ def main() -> None:
     # figure is the median of its rounds. Throughput with 32 connections (the app saturated);
     # latency with one connection, so that it is the path's own time and not the app's queue: what
     # nginx adds is the median of the rounds' differences, each between two runs back to back.
+    # In this order, each pair compared (published and nginx, nginx and direct) runs side by side.
     paths = {
-        "nginx": f"http://{nginx_ip}/",
         "published": f"http://127.0.0.1:{PORT}/",
+        "nginx": f"http://{nginx_ip}/",
         "direct": f"http://{app_ip}:8000/",
     }
     rounds: dict[str, list[dict[str, float]]] = {key: [] for path in paths for key in (path, f"{path}_1")}
