@@ -12,10 +12,11 @@ app replica so that nginx and the direct path hit the same server, rate limits o
 2. no-op re-run of `site.yml`, 3 times (the median): wall time and changed count; and once with
    the plain `linear` strategy (ANSIBLE_STRATEGY=linear), for the figure that justifies Mitogen;
 3. HTTP: wrk on `/` through nginx and directly on the app container, both at their addresses on
-   the stack's network, alternating, 5 rounds each (medians): requests/s with 32 connections; the
-   latency nginx adds, with one connection, as the median of each round's difference between the
-   two paths (10 s each); the same through nginx's published port on 127.0.0.1, where Docker's
-   userland proxy (docker-proxy) relays each connection; a static file;
+   the stack's network, alternating, 5 rounds each (medians): requests/s with 32 connections; a
+   static file. Then the latency nginx adds, one request at a time (bench/latency.py): 3000
+   requests per path on one keep-alive connection each, alternating request by request, so that a
+   slow spell of the machine hits both paths alike; and the same through nginx's published port on
+   127.0.0.1, where Docker's userland proxy (docker-proxy) relays each connection;
 4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly;
 5. the 10 slowest tasks of the cold deploy and of the no-op re-run (profile_tasks).
 
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from compose import write_compose  # noqa: E402
 from fanout import fanout  # noqa: E402
+from latency import paired_latency  # noqa: E402
 
 STACK = "djangobench"
 PORT = 18680
@@ -58,6 +60,10 @@ RELEASE = "python manage.py migrate --noinput && python manage.py collectstatic 
 BIN = Path(sys.executable).parent
 STEPS = 7
 HTTP_ROUNDS = 5
+# Requests per path, one at a time, for the latency nginx adds: a p99 is then about the 30th slowest
+# of each path. With wrk's one-connection runs of 10 s (about 700 requests, a p99 its 7th slowest),
+# the rounds' differences in p99 spread from -8 to +21 ms.
+LATENCY_REQUESTS = 3000
 # The machine's speed swings from one minute to the next (2 CPUs, up to a third of them stolen by
 # the hypervisor): each deploy figure is the median of several runs, the cold ones alternating.
 DEPLOY_ROUNDS = 3
@@ -216,6 +222,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 def table(results: dict[str, Any]) -> str:
     deploy, http, targets = results["deploy"], results["http"], results["targets"]
+    latency = http["latency"]
     lines = [
         "| Measure | Ours | Reference | Ratio | Target |",
         "| --- | --- | --- | --- | --- |",
@@ -229,12 +236,13 @@ def table(results: dict[str, Any]) -> str:
         f"| {http['rps_ratio']:.2f}× | ≥ 0.9× {'✅' if targets['http_rps'] else '❌'} |",
         f"| HTTP `/` p50 / p99, 32 connections | nginx {http['nginx']['p50_ms']:.1f} / {http['nginx']['p99_ms']:.1f} ms "
         f"| direct {http['direct']['p50_ms']:.1f} / {http['direct']['p99_ms']:.1f} ms | – | – |",
-        f"| HTTP `/` p50 / p99, 1 connection | nginx {http['nginx_1']['p50_ms']:.1f} / {http['nginx_1']['p99_ms']:.1f} ms "
-        f"| direct {http['direct_1']['p50_ms']:.1f} / {http['direct_1']['p99_ms']:.1f} ms "
-        f"| {http['p99_added_ms']:+.1f} ms at p99 (median of rounds) | ≤ +2 ms {'✅' if targets['http_p99'] else '❌'} |",
+        f"| HTTP `/` p50 / p99, one request at a time ({latency['nginx']['requests']} per path, alternating) "
+        f"| nginx {latency['nginx']['p50_ms']:.1f} / {latency['nginx']['p99_ms']:.1f} ms "
+        f"| direct {latency['direct']['p50_ms']:.1f} / {latency['direct']['p99_ms']:.1f} ms "
+        f"| {http['p99_added_ms']:+.1f} ms at p99 | ≤ +2 ms {'✅' if targets['http_p99'] else '❌'} |",
         f"| HTTP `/` through the published port on 127.0.0.1 (docker-proxy) | {http['published']['rps']:.0f} requests/s; "
-        f"1 connection p50 / p99 {http['published_1']['p50_ms']:.1f} / {http['published_1']['p99_ms']:.1f} ms "
-        f"| nginx's address | {http['published_p99_added_ms']:+.1f} ms at p99 (median of rounds) | – |",
+        f"one at a time p50 / p99 {latency['published']['p50_ms']:.1f} / {latency['published']['p99_ms']:.1f} ms "
+        f"| nginx's address | {http['published_p99_added_ms']:+.1f} ms at p99 | – |",
         f"| Static file through nginx | {http['static']['rps']:.0f} req/s, p99 {http['static']['p99_ms']:.1f} ms | – | – | – |",
     ]
     for run in results["websocket"]:
@@ -317,33 +325,29 @@ def main() -> None:
             ["curl", "-fsS", f"http://localhost:{PORT}/"], check=True, capture_output=True, text=True
         ).stdout,
     ).group(1)
-    # Rounds alternate between the two paths, so that a slow spell of the machine hits both; each
-    # figure is the median of its rounds. Throughput with 32 connections (the app saturated);
-    # latency with one connection, so that it is the path's own time and not the app's queue: what
-    # nginx adds is the median of the rounds' differences, each between two runs back to back.
-    # In this order, each pair compared (published and nginx, nginx and direct) runs side by side.
+    # Rounds alternate between the paths, so that a slow spell of the machine hits each; each figure
+    # is the median of its rounds. Throughput with 32 connections (the app saturated).
     paths = {
         "published": f"http://127.0.0.1:{PORT}/",
         "nginx": f"http://{nginx_ip}/",
         "direct": f"http://{app_ip}:8000/",
     }
-    rounds: dict[str, list[dict[str, float]]] = {key: [] for path in paths for key in (path, f"{path}_1")}
+    rounds: dict[str, list[dict[str, float]]] = {path: [] for path in paths}
     for _ in range(HTTP_ROUNDS):
         for path, url in paths.items():
             rounds[path].append(wrk(url))
-            rounds[f"{path}_1"].append(wrk(url, connections=1, seconds=10))
     http: dict[str, Any] = {path: median_run(runs) for path, runs in rounds.items()}
     http["static"] = wrk(f"http://{nginx_ip}{static}")
     http["rps_ratio"] = round(http["nginx"]["rps"] / http["direct"]["rps"], 3)
-
-    def p99_added(path: str, reference: str) -> float:
-        """The median of the rounds' differences in p99 with one connection, path minus reference."""
-        pairs = zip(rounds[f"{path}_1"], rounds[f"{reference}_1"], strict=True)
-        return round(statistics.median(run["p99_ms"] - base["p99_ms"] for run, base in pairs), 2)
-
-    http["p99_added_ms"] = p99_added("nginx", "direct")
-    http["published_p99_added_ms"] = p99_added("published", "nginx")
     http["rounds"] = rounds
+    # Latency one request at a time, so that it is the path's own time and not the app's queue.
+    print(f"      one request at a time: {LATENCY_REQUESTS} per path, alternating", flush=True)
+    http["latency"] = paired_latency(paths, LATENCY_REQUESTS)
+    for path, reference, key in (
+        ("nginx", "direct", "p99_added_ms"),
+        ("published", "nginx", "published_p99_added_ms"),
+    ):
+        http[key] = round(http["latency"][path]["p99_ms"] - http["latency"][reference]["p99_ms"], 2)
 
     step(5, "WebSocket fan-out at 100 and 500 connections, through nginx and directly")
     websocket = []
