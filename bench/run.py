@@ -8,8 +8,8 @@ app replica so that nginx and the direct path hit the same server, rate limits o
 1. cold deploy: `site.yml` with the images present and no container or volume of the stack,
    until every service is healthy, against `docker-compose up -d` of the equivalent compose file
    (bench/compose.py writes it from the deployed containers) until the same health checks pass;
-   3 rounds, each compose then site.yml, and the median of each;
-2. no-op re-run of `site.yml`, 3 times (the median): wall time and changed count; and once with
+   5 rounds, each compose then site.yml, and the median of each;
+2. no-op re-run of `site.yml`, 5 times (the median): wall time and changed count; and once with
    the plain `linear` strategy (ANSIBLE_STRATEGY=linear), for the figure that justifies Mitogen;
 3. HTTP: wrk on `/` through nginx and directly on the app container, both at their addresses on
    the stack's network, alternating, 5 rounds each (medians): requests/s with 32 connections; a
@@ -66,8 +66,9 @@ HTTP_ROUNDS = 5
 LATENCY_REQUESTS = 3000
 # The machine's speed swings from one minute to the next (2 CPUs, up to a third of them stolen by
 # the hypervisor): each deploy figure is the median of several runs, the cold ones alternating.
-DEPLOY_ROUNDS = 3
-NOOP_RUNS = 3
+# Cold runs spread over 2-4 s here: 5 of each, so that two slow ones do not make the median.
+DEPLOY_ROUNDS = 5
+NOOP_RUNS = 5
 
 
 def step(number: int, text: str) -> None:
