@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -60,3 +61,17 @@ def test_a_run_releases_only_its_own_lock(tmp_path: Path) -> None:
     assert lock.read_text() == "id: 1\n"
     assert run_module("deploy_lock", {"path": str(lock), "id": "1", "state": "absent"})["released"] is True
     assert not lock.exists()
+
+
+def test_the_lock_names_the_runs_own_process(stack: dict[str, Any]) -> None:
+    """The pid in the lock is the run's ansible-playbook process, which is gone once the run ends:
+    a lock the run left behind (it failed or was killed) is taken over by the next run."""
+    result = run_site(stack, {}, "--tags", "lock-only", "-v")
+    assert result.returncode == 0, result.stdout[-3000:]
+    pid = int(re.search(r"stack_deploy_lock_pid: '?(\d+)", result.stdout).group(1))
+    ancestors, process = set(), os.getpid()
+    while process > 1:
+        ancestors.add(process)
+        process = int(Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert pid not in ancestors  # such as this test's process, the parent of ansible-playbook
+    assert not Path(f"/proc/{pid}").exists()
