@@ -40,8 +40,11 @@ description:
     variables; its result goes to the results queue as a worker's would. Such a task took 25-35 ms
     less here (100 C(set_fact) tasks, 3.6-3.8 s against 5.9-7.2 s through workers); a no-op
     C(site.yml) run has 18 of them. In 9 alternating pairs of no-op runs, it took 0.67 s less at the
-    median (from 0.36 s more to 3.1 s less, with the machine's noise). A task with a loop, C(delegate_to), C(until), C(async) or a C(timeout) still goes to a
-    worker; and tasks run this way for several hosts run one after the other.
+    median (from 0.36 s more to 3.1 s less, with the machine's noise). A task with a loop,
+    C(delegate_to), C(until), C(async) or a C(timeout) still goes to a worker; and tasks run this
+    way for several hosts run one after the other. A lookup in such a task runs in the play's
+    process, so one that reads its own process (its parent, its pid) sees the run's process, not a
+    worker; the collection's deploy lock uses the C(controller_pid) lookup, which is the same in both.
   - Without Mitogen it is C(ansible.builtin.linear), and says so at verbosity 1.
   - The repository's C(ansible.cfg) selects it; set C(ANSIBLE_STRATEGY=linear) to run without it.
 author: djangostack.channels contributors
