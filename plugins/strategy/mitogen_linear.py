@@ -13,7 +13,7 @@ description:
     interpreter per target and runs modules in it, instead of copying and starting a new
     interpreter for each task.
   - On this collection's own benchmark (C(make bench), 2 CPUs) a no-op C(site.yml) run took
-    10.1 s through it and 19.2 s with C(ansible.builtin.linear), in the same run.
+    8.8 s through it and 15.1 s with C(ansible.builtin.linear), in the same run.
   - Two changes to Mitogen's defaults. Every module runs in a fork of Mitogen's interpreter
     (C(mitogen_task_isolation=fork) unless the inventory sets it), because in the same interpreter
     C(community.docker.docker_container)'s comparisons leaked from one task into the next. And
