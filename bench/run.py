@@ -66,7 +66,7 @@ HTTP_ROUNDS = 5
 LATENCY_REQUESTS = 3000
 # The machine's speed swings from one minute to the next (2 CPUs, up to a third of them stolen by
 # the hypervisor): each deploy figure is the median of several runs, the cold ones alternating.
-# Cold runs spread over 2-4 s here: 5 of each, so that two slow ones do not make the median.
+# Cold runs spread over 2-6 s here: 5 of each, so that two slow ones do not make the median.
 DEPLOY_ROUNDS = 5
 NOOP_RUNS = 5
 
