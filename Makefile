@@ -65,7 +65,7 @@ molecule: venv images
 
 test: lint unit-test build-collection molecule
 
-# Benchmark against docker-compose and the bare app server (bench/run.py): about 9 minutes.
+# Benchmark against docker-compose and the bare app server (bench/run.py): about 11 minutes.
 bench: venv engine images bench-tools
 	scripts/local-secrets.sh
 	$(BIN)/python bench/run.py

@@ -1,6 +1,6 @@
 """The collection's mitogen_linear strategy (ansible.cfg) reports a task whose condition is false as
-skipped, and runs a set_fact, assert, debug or fail task, without starting a worker for it; what the
-run shows and registers is what a worker would have reported."""
+skipped, and runs a set_fact, assert, debug, fail, include_tasks or include_role task, without
+starting a worker for it; what the run shows and registers is what a worker would have reported."""
 
 from __future__ import annotations
 
