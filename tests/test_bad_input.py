@@ -78,6 +78,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("debug not a boolean", {"django_channels_debug": "sometimes"}, "django_channels_debug"),
     ("obsolete TLS protocol", {"nginx_tls_protocols": ["SSLv3"]}, "nginx_tls_protocols"),
     ("malformed rate limit", {"nginx_rate_limit_app": "fast"}, "nginx_rate_limit_app"),
+    # Above PIPE_BUF, the workers' writes to the container's output could interleave.
+    ("access log buffer over 4k", {"nginx_access_log_buffer": "64k"}, "nginx_access_log_buffer"),
     (
         "channel layer command disabled",
         {"redis_disabled_commands": ["FLUSHALL", "EVAL"]},
