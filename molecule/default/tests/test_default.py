@@ -134,6 +134,40 @@ def test_static_file_is_served_by_nginx_itself(base_url: str) -> None:
     assert "max-age=" in response.headers["Cache-Control"]
 
 
+def test_access_log_has_one_whole_line_per_request(host: Any, base_url: str, names: dict[str, str]) -> None:
+    """nginx buffers its access log (nginx_access_log_buffer): every request still gets its own
+    line, whole, within the flush time, while both workers write at once."""
+    page = requests.get(f"{base_url}/", verify=False, timeout=10).text
+    stylesheet = re.search(r'href="(/static/chat/chat\.[0-9a-f]+\.css)"', page).group(1)
+    probe, since = uuid.uuid4().hex, int(time.time()) - 1
+
+    def fetch(batch: int) -> list[int]:
+        with requests.Session() as session:
+            return [
+                session.get(
+                    f"{base_url}{stylesheet}?probe={probe}-{batch * 30 + n}", verify=False, timeout=10
+                ).status_code
+                for n in range(30)
+            ]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert {code for codes in pool.map(fetch, range(10)) for code in codes} == {200}
+    time.sleep(3)  # the flush time (1 s) and Docker's copy of the output
+    lines = [
+        line
+        for line in host.check_output(
+            f"docker logs --since {since} {names['nginx']} 2>/dev/null"
+        ).splitlines()
+        if probe in line
+    ]
+    combined = re.compile(
+        rf'^\S+ - \S+ \[[^\]]+\] "GET {re.escape(stylesheet)}\?probe={probe}-(\d+) HTTP/1\.1" 200 \d+ "[^"]*" "[^"]*"$'
+    )
+    numbers = [int(match.group(1)) for match in map(combined.match, lines) if match]
+    assert len(numbers) == len(lines), [line for line in lines if not combined.match(line)][:5]
+    assert sorted(numbers) == list(range(300))
+
+
 def test_healthz_is_ok_through_nginx(base_url: str) -> None:
     response = requests.get(f"{base_url}/healthz", verify=False, timeout=10)
     assert response.status_code == 200
