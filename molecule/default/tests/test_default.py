@@ -41,6 +41,21 @@ def base_url(v: dict[str, Any]) -> str:
     return f"https://localhost:{v['nginx_https_port']}"
 
 
+@pytest.fixture(scope="module")
+def stylesheet(base_url: str) -> str:
+    """The path of the hashed stylesheet the home page links."""
+    page = requests.get(f"{base_url}/", verify=False, timeout=10).text
+    link = re.search(r'href="(/static/chat/chat\.[0-9a-f]+\.css)"', page)
+    assert link, "the page links a hashed stylesheet"
+    return link.group(1)
+
+
+def statuses_on_one_connection(urls: list[str]) -> list[int]:
+    """The status of a GET of each URL, in order, on one kept-alive connection (no TLS handshake each)."""
+    with requests.Session() as session:
+        return [session.get(url, verify=False, timeout=10).status_code for url in urls]
+
+
 def test_every_container_runs_healthy_with_a_restart_policy(host: Any, names: dict[str, str]) -> None:
     for name in names.values():
         state = inspect(host, name)
@@ -123,35 +138,25 @@ def test_home_page_is_served_by_django_through_nginx(base_url: str) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_static_file_is_served_by_nginx_itself(base_url: str) -> None:
-    page = requests.get(f"{base_url}/", verify=False, timeout=10).text
-    stylesheet = re.search(r'href="(/static/chat/chat\.[0-9a-f]+\.css)"', page)
-    assert stylesheet, "the page links a hashed stylesheet"
-    response = requests.get(base_url + stylesheet.group(1), verify=False, timeout=10)
+def test_static_file_is_served_by_nginx_itself(base_url: str, stylesheet: str) -> None:
+    response = requests.get(base_url + stylesheet, verify=False, timeout=10)
     assert response.status_code == 200
     assert "#chat-log" in response.text
     assert "X-Served-By" not in response.headers  # nginx answered, not Django
     assert "max-age=" in response.headers["Cache-Control"]
 
 
-def test_access_log_has_one_whole_line_per_request(host: Any, base_url: str, names: dict[str, str]) -> None:
+def test_access_log_has_one_whole_line_per_request(
+    host: Any, base_url: str, names: dict[str, str], stylesheet: str
+) -> None:
     """nginx buffers its access log (nginx_access_log_buffer): every request still gets its own
     line, whole, within the flush time, while both workers write at once."""
-    page = requests.get(f"{base_url}/", verify=False, timeout=10).text
-    stylesheet = re.search(r'href="(/static/chat/chat\.[0-9a-f]+\.css)"', page).group(1)
     probe, since = uuid.uuid4().hex, int(time.time()) - 1
-
-    def fetch(batch: int) -> list[int]:
-        with requests.Session() as session:
-            return [
-                session.get(
-                    f"{base_url}{stylesheet}?probe={probe}-{batch * 30 + n}", verify=False, timeout=10
-                ).status_code
-                for n in range(30)
-            ]
-
+    batches = [
+        [f"{base_url}{stylesheet}?probe={probe}-{batch * 30 + n}" for n in range(30)] for batch in range(10)
+    ]
     with ThreadPoolExecutor(max_workers=10) as pool:
-        assert {code for codes in pool.map(fetch, range(10)) for code in codes} == {200}
+        assert {code for codes in pool.map(statuses_on_one_connection, batches) for code in codes} == {200}
     time.sleep(3)  # the flush time (1 s) and Docker's copy of the output
     lines = [
         line
@@ -364,10 +369,7 @@ def test_redis_dangerous_commands_are_disabled(host: Any, v: dict[str, Any], nam
 
 def test_rate_limits_answer_429_to_a_flood(base_url: str) -> None:
     def flood(path: str, count: int) -> list[int]:
-        with requests.Session() as session:  # one kept-alive connection: no TLS handshake each time
-            return [
-                session.get(f"{base_url}{path}", verify=False, timeout=10).status_code for _ in range(count)
-            ]
+        return statuses_on_one_connection([f"{base_url}{path}"] * count)
 
     assert flood("/", 1) == [200]
     # 10 connections at a time, so that the flood outruns the limits (20 requests/s with a burst of
