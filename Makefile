@@ -7,21 +7,27 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Controller tools and the sample app are pinned here.
 REQUIREMENTS := requirements-dev.txt roles/django_channels/files/app/requirements.txt
+# The checkout is the collection: this link makes its roles and playbooks resolve by their FQCN.
+COLLECTION_LINK := collections/ansible_collections/djangostack/channels
 
-.PHONY: help deploy test bench bench-tools venv engine images lint unit-test build-collection molecule destroy clean
+.PHONY: help deploy test bench bench-tools venv engine images lint sanity unit-test build-collection molecule matrix destroy clean
 
 help:
 	@echo "make deploy   install what is missing, deploy the stack on this machine, print its URL"
-	@echo "make test     lint, unit tests, collection build and Molecule scenarios"
+	@echo "make test     lint, sanity, unit tests, collection build, Molecule scenarios, ansible-core matrix"
 	@echo "make destroy  remove this machine's deployment (data volumes kept)"
-	@echo "make bench    benchmark against docker-compose and the bare app server (bench/results/)"
+	@echo "make bench    benchmark against docker-compose, the bare app server and the previous release"
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-venv: $(BIN)/.installed
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+venv: $(BIN)/.installed $(COLLECTION_LINK)
 
 engine:
 	scripts/ensure-docker.sh
@@ -38,8 +44,13 @@ lint: venv
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/role_docs.py --check
 
-# The bad-input tests run the site playbook against this machine's engine.
+# ansible-test sanity, the gate Galaxy and Automation Hub hold collections to (scripts/sanity.sh).
+sanity: venv
+	scripts/sanity.sh
+
+# The bad-input and lock tests run the site playbook against this machine's engine.
 unit-test: venv engine
 	$(BIN)/pytest tests
 
@@ -50,6 +61,8 @@ build-collection: venv
 	$(BIN)/ansible-galaxy collection install --offline --no-deps --force -p build/collections build/djangostack-channels-*.tar.gz
 	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
 	  $(BIN)/ansible-doc -t role djangostack.channels.nginx | grep -q nginx_upstreams
+	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
+	  $(BIN)/ansible-doc -t filter djangostack.channels.setting_errors | grep -q secret_min_length
 	cd build && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
 	  $(BIN)/ansible-playbook --syntax-check -i $(CURDIR)/inventories/local djangostack.channels.site \
 	  djangostack.channels.backup djangostack.channels.restore djangostack.channels.destroy
@@ -63,9 +76,15 @@ molecule: venv images
 	$(BIN)/molecule test -s cluster
 	scripts/assert-stack-gone.sh molecule-cluster
 
-test: lint unit-test build-collection molecule
+# Every ansible-core release the collection supports (meta/runtime.yml): a converge and a
+# 0-changed re-run of the single-host stack with each (scripts/matrix.sh); the full suite above runs
+# on the newest.
+matrix: venv images
+	scripts/matrix.sh
 
-# Benchmark against docker-compose and the bare app server (bench/run.py): about 11 minutes.
+test: lint sanity unit-test build-collection molecule matrix
+
+# Benchmark against docker-compose, the bare app server and the previous release (bench/README.md).
 bench: venv engine images bench-tools
 	scripts/local-secrets.sh
 	$(BIN)/python bench/run.py

@@ -122,10 +122,11 @@ def write_compose(stack: str, base_dir: Path, out_dir: Path, release_command: st
     apps = [name for name in services if name.startswith("django_channels")]
     # What the mysql role converges through the server, compose asks of the image's first start.
     app_env = dict(item.split("=", 1) for item in services[apps[0]]["environment"])
+    secrets = json.loads((base_dir / "app" / "secrets" / "secrets.json").read_text())
     services["mysql"]["environment"] += [
         f"MYSQL_DATABASE={app_env['DJANGO_DB_NAME']}",
         f"MYSQL_USER={app_env['DJANGO_DB_USER']}",
-        f"MYSQL_PASSWORD={app_env['DJANGO_DB_PASSWORD']}",
+        f"MYSQL_PASSWORD={secrets['DJANGO_DB_PASSWORD']}",
     ]
     data = {"mysql": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
     release = {
@@ -133,7 +134,9 @@ def write_compose(stack: str, base_dir: Path, out_dir: Path, release_command: st
         for key in ("image", "environment", "user", "security_opt", "cap_drop", "networks")
     }
     release["command"] = ["sh", "-c", release_command]
-    release["volumes"] = [f"{stack}-static:/srv/static"]
+    release["volumes"] = [f"{stack}-static:/srv/static"] + [
+        volume for volume in services[apps[0]]["volumes"] if "/run/secrets/" in volume
+    ]
     release["depends_on"] = data
     services["release"] = release
     for app in apps:

@@ -41,7 +41,7 @@ def paired_latency(urls: dict[str, str], requests: int, warmup: int = 100) -> di
             if index >= warmup:
                 samples[name].append(elapsed)
                 errors[name] += response.status != 200
-    for connection, _ in connections.values():
+    for connection, _reader in connections.values():
         connection.close()
     return {
         name: {

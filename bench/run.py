@@ -9,8 +9,10 @@ app replica so that nginx and the direct path hit the same server, rate limits o
    until every service is healthy, against `docker-compose up -d` of the equivalent compose file
    (bench/compose.py writes it from the deployed containers) until the same health checks pass;
    5 rounds, each compose then site.yml, and the median of each;
-2. no-op re-run of `site.yml`, 5 times (the median): wall time and changed count; and once with
-   the plain `linear` strategy (ANSIBLE_STRATEGY=linear), for the figure that justifies Mitogen;
+2. no-op re-run of `site.yml`, 5 times, each back to back with a no-op re-run of the reference
+   release (REFERENCE, the last one with a custom strategy plugin, run with Ansible's plain
+   `linear` strategy) on a stack of its own beside this one: wall times, changed counts and the
+   median of the rounds' ratios;
 3. HTTP: wrk on `/` through nginx and directly on the app container, both at their addresses on
    the stack's network: 9 rounds of 4 s with 32 connections, nginx and direct back to back in each
    (their order swapping); requests/s (the medians) and their ratio (the median of the rounds'
@@ -31,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +62,11 @@ EXTRA = {
     "nginx_rate_limit_websocket": "",
 }
 RELEASE = "python manage.py migrate --noinput && python manage.py collectstatic --noinput"
+# The no-op baseline: the last release with the custom Mitogen strategy, run with plain `linear`, on
+# a stack of its own (its own name and port) deployed from a copy of that commit's tree.
+REFERENCE = "3a5650e"
+REFERENCE_DIR = WORK / f"reference-{REFERENCE}"
+REFERENCE_EXTRA = {**EXTRA, "stack_name": f"{STACK}-ref", "nginx_http_port": PORT + 1}
 BIN = Path(sys.executable).parent
 STEPS = 7
 # wrk rounds of each path, alternating: one round's nginx/direct ratio spread over 0.82-1.12 in the
@@ -83,17 +91,26 @@ def step(number: int, text: str) -> None:
     print(f"[{number}/{STEPS}] {text}", flush=True)
 
 
-def ansible(playbook: str, *extra: str, env_extra: dict[str, str] | None = None) -> tuple[float, str]:
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        **(env_extra or {}),
-    }
+def ansible(playbook: str, *extra: str, reference: bool = False) -> tuple[float, str]:
+    """Run a playbook of this checkout on the bench's stack, or of the reference on its own."""
+    tree = REFERENCE_DIR if reference else ROOT
+    env = {**os.environ, "ANSIBLE_CONFIG": str(tree / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    if reference:
+        env["ANSIBLE_STRATEGY"] = "linear"
+    variables = REFERENCE_EXTRA if reference else EXTRA
     start = time.perf_counter()
     result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", "inventories/local", playbook, "-e", json.dumps(EXTRA), *extra],
-        cwd=ROOT,
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            "inventories/local",
+            playbook,
+            "-e",
+            json.dumps(variables),
+            *extra,
+        ],
+        check=False,
+        cwd=tree,
         env=env,
         capture_output=True,
         text=True,
@@ -117,8 +134,20 @@ def slowest_tasks(output: str, count: int = 10) -> list[dict[str, Any]]:
     return sorted(tasks, key=lambda task: -task["seconds"])[:count]
 
 
-def destroy() -> None:
-    ansible("playbooks/destroy.yml", "-e", "stack_destroy_volumes=true")
+def destroy(reference: bool = False) -> None:
+    ansible("playbooks/destroy.yml", "-e", "stack_destroy_volumes=true", reference=reference)
+
+
+def reference_tree() -> None:
+    """The reference release's files (from this clone's history), with this machine's secrets."""
+    if not (REFERENCE_DIR / "site.yml").exists():
+        REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", REFERENCE], check=False, cwd=ROOT, capture_output=True)
+        if archive.returncode:
+            sys.exit(f"git archive {REFERENCE} failed (a shallow clone?): {archive.stderr.decode()}")
+        subprocess.run(["tar", "-x", "-C", str(REFERENCE_DIR)], input=archive.stdout, check=True)
+    secrets = "inventories/local/group_vars/all/secrets.yml"
+    shutil.copy(ROOT / secrets, REFERENCE_DIR / secrets)
 
 
 def container_ip(name: str) -> str:
@@ -141,6 +170,7 @@ def wait_healthy(names: list[str], timeout: float = 300) -> None:
     while time.monotonic() < deadline:
         states = subprocess.run(
             ["docker", "inspect", "--format", "{{.State.Health.Status}}", *names],
+            check=False,
             capture_output=True,
             text=True,
         ).stdout.split()
@@ -221,8 +251,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     deploy = results["deploy"]
     axes[0].bar(
-        ["site.yml cold", "compose cold", "site.yml no-op", "no-op, linear"],
-        [deploy["ansible_cold_s"], deploy["compose_cold_s"], deploy["noop_s"], deploy["noop_linear_s"]],
+        ["site.yml cold", "compose cold", "site.yml no-op", f"no-op, {REFERENCE}"],
+        [deploy["ansible_cold_s"], deploy["compose_cold_s"], deploy["noop_s"], deploy["reference_noop_s"]],
         color=["#2b6cb0", "#a0aec0", "#68d391", "#c6f6d5"],
     )
     axes[0].set_title("Deploy wall time (s)")
@@ -252,12 +282,14 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         "| Measure | Ours | Reference | Ratio | Target |",
         "| --- | --- | --- | --- | --- |",
-        f"| Cold deploy until healthy (median of {len(deploy['ansible_cold_rounds_s'])}) | site.yml {deploy['ansible_cold_s']:.1f} s | docker-compose {deploy['compose_cold_s']:.1f} s "
+        f"| Cold deploy until healthy (median of {len(deploy['ansible_cold_rounds_s'])}) "
+        f"| site.yml {deploy['ansible_cold_s']:.1f} s | docker-compose {deploy['compose_cold_s']:.1f} s "
         f"| {deploy['cold_ratio']:.2f}× | ≤ 1.5× {'✅' if targets['cold_deploy'] else '❌'} |",
-        f"| No-op re-run (median of {len(deploy['noop_runs_s'])}) | {deploy['noop_s']:.1f} s, changed={deploy['noop_changed']} | – | – "
-        f"| ≤ 10 s, 0 changed {'✅' if targets['noop'] else '❌'} |",
-        f"| No-op re-run, plain `linear` strategy (no Mitogen) | – | {deploy['noop_linear_s']:.1f} s, "
-        f"changed={deploy['noop_linear_changed']} | {deploy['noop_s'] / deploy['noop_linear_s']:.2f}× | – |",
+        f"| No-op re-run, `linear` (median of {len(deploy['noop_runs_s'])}, each back to back with the reference's) "
+        f"| {deploy['noop_s']:.1f} s, changed={deploy['noop_changed']} "
+        f"| {REFERENCE} with `linear` {deploy['reference_noop_s']:.1f} s, changed={deploy['reference_noop_changed']} "
+        f"| {deploy['noop_ratio']:.2f}× ({min(deploy['noop_round_ratios']):.2f}-{max(deploy['noop_round_ratios']):.2f}) "
+        f"| ≤ 0.7×, 0 changed {'✅' if targets['noop'] else '❌'} |",
         f"| HTTP `/` requests/s, 32 connections ({len(http['rps_round_ratios'])} rounds of {WRK_SECONDS} s; ratio: median of the rounds') "
         f"| nginx {http['nginx']['rps']:.0f} | direct {http['direct']['rps']:.0f} "
         f"| {http['rps_ratio']:.2f}× ({min(http['rps_round_ratios']):.2f}-{max(http['rps_round_ratios']):.2f}) "
@@ -295,7 +327,7 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     for tool in ("wrk", "docker-compose"):
-        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], check=False, capture_output=True).returncode:
             sys.exit(f"{tool} is missing: make bench installs it (apt-get install wrk docker-compose)")
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
@@ -347,11 +379,23 @@ def main() -> None:
 
     step(
         3,
-        f"no-op re-run of site.yml ({NOOP_RUNS} times), then one with the plain linear strategy (no Mitogen)",
+        f"no-op re-runs of site.yml ({NOOP_RUNS} times), each back to back with one of {REFERENCE} (plain linear)",
     )
-    noops = [ansible("site.yml") for _ in range(NOOP_RUNS)]
+    reference_tree()
+    ansible("site.yml", reference=True)  # the reference's stack, deployed once
+    noops: list[tuple[float, str]] = []
+    reference_noops: list[tuple[float, str]] = []
+    for number in range(NOOP_RUNS):
+        # The order swaps each round, so that a slow spell of the machine hits both alike.
+        for reference in (False, True) if number % 2 == 0 else (True, False):
+            (reference_noops if reference else noops).append(ansible("site.yml", reference=reference))
+    destroy(reference=True)
     noop, noop_output = middle_run(noops)
-    noop_linear, noop_linear_output = ansible("site.yml", env_extra={"ANSIBLE_STRATEGY": "linear"})
+    reference_noop, _reference_output = middle_run(reference_noops)
+    noop_round_ratios = [
+        round(ours / theirs, 3)
+        for (ours, _ours_output), (theirs, _their_output) in zip(noops, reference_noops, strict=True)
+    ]
 
     step(4, "HTTP with wrk: / through nginx, its published port and directly on the app; a static file")
     app_ip = container_ip(f"{STACK}-app-1")
@@ -420,14 +464,18 @@ def main() -> None:
         "ansible_cold_s": round(cold, 2),
         "compose_cold_s": round(compose_cold, 2),
         "cold_ratio": round(cold / compose_cold, 2),
-        "ansible_cold_rounds_s": [round(seconds, 2) for seconds, _ in colds],
+        "ansible_cold_rounds_s": [round(seconds, 2) for seconds, _output in colds],
         "compose_cold_rounds_s": [round(seconds, 2) for seconds in compose_colds],
-        "noop_runs_s": [round(seconds, 2) for seconds, _ in noops],
+        "noop_runs_s": [round(seconds, 2) for seconds, _output in noops],
         "noop_s": round(noop, 2),
         # Every no-op run must change nothing: the sum over them.
-        "noop_changed": sum(changed(output) for _, output in noops),
-        "noop_linear_s": round(noop_linear, 2),
-        "noop_linear_changed": changed(noop_linear_output),
+        "noop_changed": sum(changed(output) for _seconds, output in noops),
+        "reference": REFERENCE,
+        "reference_noop_runs_s": [round(seconds, 2) for seconds, _output in reference_noops],
+        "reference_noop_s": round(reference_noop, 2),
+        "reference_noop_changed": sum(changed(output) for _seconds, output in reference_noops),
+        "noop_round_ratios": noop_round_ratios,
+        "noop_ratio": round(statistics.median(noop_round_ratios), 3),
         "slowest_tasks": slow,
         "noop_slowest_tasks": slowest_tasks(noop_output),
     }
@@ -435,7 +483,7 @@ def main() -> None:
     results["websocket"] = websocket
     results["targets"] = {
         "cold_deploy": results["deploy"]["cold_ratio"] <= 1.5,
-        "noop": noop <= 10 and results["deploy"]["noop_changed"] == 0,
+        "noop": results["deploy"]["noop_ratio"] <= 0.7 and results["deploy"]["noop_changed"] == 0,
         "http_rps": http["rps_ratio"] >= 0.9,
         "http_p99": http["p99_added_ms"] <= 2,
         "websocket_lost": all(run["lost"] == 0 for run in websocket),

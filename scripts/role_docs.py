@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write each role README's variable table from its meta/argument_specs.yml (the one source).
 
 python scripts/role_docs.py          rewrite the tables
@@ -70,8 +69,7 @@ def main() -> int:
     for specs in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
         role = specs.parents[1]
         entry_points = yaml.safe_load(specs.read_text())["argument_specs"]
-        # The stack role's settings are its `settings` entry point (no `main`: see its argument_specs).
-        spec = entry_points.get("main") or entry_points["settings"]
+        spec = entry_points["main"]
         path = role / "README.md"
         current = (
             path.read_text() if path.exists() else f"# {role.name}\n\n{spec.get('short_description', '')}\n"

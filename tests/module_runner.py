@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def require_docker() -> None:
     """Skip the test on a machine without a Docker engine."""
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
+    if (
+        shutil.which("docker") is None
+        or subprocess.run(["docker", "info"], check=False, capture_output=True).returncode
+    ):
         pytest.skip("needs a Docker engine (make engine)")
 
 
@@ -47,6 +50,7 @@ def run_module(name: str, args: dict[str, Any], *extra: str) -> dict[str, Any]:
             json.dumps(args),
             *extra,
         ],
+        check=False,
         env=env,
         capture_output=True,
         text=True,
@@ -72,6 +76,7 @@ def run_test_playbook(
             *extra,
             str(ROOT / "tests" / "playbooks" / name),
         ],
+        check=False,
         cwd=ROOT,
         env={
             **os.environ,

@@ -51,6 +51,7 @@ def run_site(
             *extra,
             str(ROOT / "site.yml"),
         ],
+        check=False,
         cwd=ROOT,
         env=env,
         capture_output=True,

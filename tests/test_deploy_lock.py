@@ -1,15 +1,19 @@
-"""One site playbook run at a time: a run finding another run's lock stops and names it."""
+"""One site playbook run at a time: a run finding another run's lock stops and names it; the lock is
+taken atomically, so that of two runs started together one deploys and the other stops."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import socket
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from module_runner import run_module
+from module_runner import ROOT, run_module
 from site_runner import run_site
 
 
@@ -18,10 +22,38 @@ def write_lock(stack: dict[str, Any], controller: str, pid: int, age: float = 0)
     lock.parent.mkdir(parents=True)
     since = time.time() - age
     lock.write_text(
-        f'id: 12345\nowner: "alice@{controller} (ansible-playbook pid {pid})"\n'
+        f'id: {controller}-{pid}\nowner: "alice@{controller} (ansible-playbook pid {pid})"\n'
         f'controller: "{controller}"\npid: {pid}\nsince: {since}\nsince_text: "then"\n'
     )
     return lock
+
+
+def held_lock_run(stack: dict[str, Any], hold: int) -> subprocess.Popen[str]:
+    """Start tests/playbooks/hold_lock.yml: it takes the stack's lock, holds it `hold` seconds, releases it."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            json.dumps(
+                {
+                    "ansible_python_interpreter": sys.executable,
+                    "stack_name": stack["stack_name"],
+                    "stack_base_dir": stack["stack_base_dir"],
+                    "hold_seconds": hold,
+                }
+            ),
+            str(ROOT / "tests" / "playbooks" / "hold_lock.yml"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_a_run_stops_at_another_controllers_lock_and_names_it(stack: dict[str, Any]) -> None:
@@ -33,7 +65,7 @@ def test_a_run_stops_at_another_controllers_lock_and_names_it(stack: dict[str, A
         in result.stdout
     )
     assert "Prepare the Docker hosts" not in result.stdout
-    assert "id: 12345" in lock.read_text()  # the holder's lock is left alone
+    assert "id: other-controller-4242" in lock.read_text()  # the holder's lock is left alone
 
 
 def test_a_lock_left_by_a_dead_run_of_this_controller_is_taken_over(stack: dict[str, Any]) -> None:
@@ -63,15 +95,50 @@ def test_a_run_releases_only_its_own_lock(tmp_path: Path) -> None:
     assert not lock.exists()
 
 
-def test_the_lock_names_the_runs_own_process(stack: dict[str, Any]) -> None:
-    """The pid in the lock is the run's ansible-playbook process, which is gone once the run ends:
-    a lock the run left behind (it failed or was killed) is taken over by the next run."""
-    result = run_site(stack, {}, "--tags", "lock-only", "-v")
-    assert result.returncode == 0, result.stdout[-3000:]
-    pid = int(re.search(r"stack_deploy_lock_pid: '?(\d+)", result.stdout).group(1))
-    ancestors, process = set(), os.getpid()
-    while process > 1:
-        ancestors.add(process)
-        process = int(Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    assert pid not in ancestors  # such as this test's process, the parent of ansible-playbook
-    assert not Path(f"/proc/{pid}").exists()
+def test_of_modules_taking_the_lock_together_exactly_one_gets_it(tmp_path: Path) -> None:
+    lock = tmp_path / "stack" / "deploy.lock"
+
+    def take(run: int) -> bool:
+        return run_module("deploy_lock", {"path": str(lock), "id": str(run), "content": f"id: {run}\n"})[
+            "acquired"
+        ]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        acquired = list(pool.map(take, range(6)))
+    assert acquired.count(True) == 1, acquired
+    assert lock.read_text() == f"id: {acquired.index(True)}\n"
+
+
+def test_of_take_overs_of_a_dead_runs_lock_exactly_one_succeeds(tmp_path: Path) -> None:
+    lock = tmp_path / "stack" / "deploy.lock"
+    lock.parent.mkdir()
+    lock.write_text("id: dead\n")
+
+    def take_over(run: int) -> bool:
+        args = {"path": str(lock), "id": str(run), "content": f"id: {run}\n", "take_over": "dead"}
+        return run_module("deploy_lock", args)["acquired"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        acquired = list(pool.map(take_over, range(6)))
+    assert acquired.count(True) == 1, acquired
+    assert lock.read_text() == f"id: {acquired.index(True)}\n"
+
+
+def test_of_two_runs_started_together_one_holds_the_lock_and_the_other_stops(stack: dict[str, Any]) -> None:
+    runs = [held_lock_run(stack, hold=6) for _i in range(2)]
+    lock = Path(stack["stack_base_dir"]) / "deploy.lock"
+    deadline = time.monotonic() + 60
+    while not lock.exists():
+        assert time.monotonic() < deadline, "no run took the lock"
+        time.sleep(0.1)
+    holder = lock.read_text()
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    codes = sorted(run.returncode for run in runs)
+    assert codes[0] == 0 and codes[1] != 0, outputs
+    winner, loser = sorted(runs, key=lambda run: run.returncode)
+    # The lock names the run's own ansible-playbook process, which the other run finds alive.
+    assert f"(ansible-playbook pid {winner.pid})" in holder, holder
+    loser_output = outputs[runs.index(loser)]
+    assert "Another deploy holds the lock on localhost: " in loser_output
+    assert f"(ansible-playbook pid {winner.pid})" in loser_output
+    assert not lock.exists()  # released by the run that held it

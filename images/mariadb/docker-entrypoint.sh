@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # First-start initialisation with the official images' variables; then exec the server.
 set -euo pipefail
 

@@ -66,12 +66,12 @@ def _tls() -> ssl.SSLContext:
 async def _chat(base_url: str, room: str, texts: list[str], clients: int) -> list[list[str]]:
     url = base_url.replace("http", "ws", 1) + f"/ws/chat/{room}/"
     tls = _tls() if url.startswith("wss://") else None
-    sockets = [await websockets.connect(url, ssl=tls, origin=base_url) for _ in range(clients)]
+    sockets = [await websockets.connect(url, ssl=tls, origin=base_url) for _i in range(clients)]
     try:
         for text in texts:
             await sockets[0].send(json.dumps({"message": text}))
         return [
-            [json.loads(await asyncio.wait_for(socket.recv(), 10))["message"] for _ in texts]
+            [json.loads(await asyncio.wait_for(socket.recv(), 10))["message"] for _i in texts]
             for socket in sockets
         ]
     finally:

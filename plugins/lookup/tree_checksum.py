@@ -1,15 +1,21 @@
-"""Lookup plugin: a checksum of a directory tree on the controller."""
+# Copyright: djangostack.channels contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lookup plugin: a checksum of a directory tree on the controller (see DOCUMENTATION)."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: tree_checksum
-author: djangostack
+author: djangostack.channels contributors (@djangostack)
+version_added: 1.0.0
 short_description: SHA-256 of a directory tree's paths and contents, read on the controller
 description:
+  - No lookup or module of ansible-core hashes a directory tree without a module call per file
+    (M(ansible.builtin.find) with C(get_checksum) runs on a host, and reads every file there).
   - Walks each directory given, in a stable order, and hashes every file's relative path,
-    mode bit for execution and content. Byte-code caches (C(__pycache__), C(*.pyc)) are left out,
-    like the sample app's C(.dockerignore) leaves them out of the image.
+    mode bit for execution and content. Byte-code caches (C(__pycache__), C(*.pyc)), version control,
+    tool caches, C(.venv) and C(node_modules) are left out, as the app's build leaves them out of the
+    source it sends to the host.
   - Used to tag an image built from a source tree, so that the image is rebuilt exactly when
     the source changes.
 options:
@@ -38,7 +44,8 @@ from typing import Any
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-SKIPPED_DIRS = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+# As the build leaves them out of the source it sends (roles/django_channels/tasks/build.yml).
+SKIPPED_DIRS = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "node_modules"}
 
 
 def tree_checksum(root: str) -> str:

@@ -9,11 +9,11 @@ from chat.models import Message, Room
 
 # Consumers reach the database from another thread: use real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = [(b"origin", b"http://localhost")]
+ORIGIN = ((b"origin", b"http://localhost"),)
 
 
-def connect(room: str, headers: list[tuple[bytes, bytes]] = ORIGIN) -> WebsocketCommunicator:
-    return WebsocketCommunicator(get_default_application(), f"/ws/chat/{room}/", headers=headers)
+def connect(room: str, headers: tuple[tuple[bytes, bytes], ...] = ORIGIN) -> WebsocketCommunicator:
+    return WebsocketCommunicator(get_default_application(), f"/ws/chat/{room}/", headers=list(headers))
 
 
 def test_index_lists_rooms() -> None:
@@ -49,7 +49,7 @@ def test_healthz_reports_database_and_channel_layer() -> None:
 async def test_chat_message_reaches_every_client_in_room() -> None:
     first, second, elsewhere = connect("lobby"), connect("lobby"), connect("other")
     for communicator in (first, second, elsewhere):
-        connected, _ = await communicator.connect()
+        connected, _subprotocol = await communicator.connect()
         assert connected
     await first.send_json_to({"message": "hello room"})
     for communicator in (first, second):
@@ -82,6 +82,6 @@ async def test_invalid_message_is_rejected_and_not_stored() -> None:
 
 @pytest.mark.asyncio
 async def test_websocket_from_foreign_origin_is_refused() -> None:
-    communicator = connect("lobby", headers=[(b"origin", b"http://evil.example")])
-    connected, _ = await communicator.connect()
+    communicator = connect("lobby", headers=((b"origin", b"http://evil.example"),))
+    connected, _subprotocol = await communicator.connect()
     assert not connected

@@ -86,14 +86,14 @@ def test_rendered_configs_carry_the_scenario_values(
     host: Any, v: dict[str, Any], names: dict[str, str]
 ) -> None:
     base = f"/opt/{v['stack_name']}"
-    my_cnf = host.file(f"{base}/mysql/conf.d/djangostack.cnf")
+    my_cnf = host.file(f"{base}/mysql/my.cnf")
     assert f"max_connections = {v['mysql_max_connections']}" in my_cnf.content_string
     assert mysql_query(host, v, names, "SELECT @@max_connections").stdout.strip() == str(
         v["mysql_max_connections"]
     )
     assert mysql_query(host, v, names, "SELECT @@character_set_server").stdout.strip() == "utf8mb4"
 
-    redis_conf = host.file(f"{base}/redis/conf/redis.conf")
+    redis_conf = host.file(f"{base}/redis/redis.conf")
     assert f"maxmemory {v['redis_maxmemory']}" in redis_conf.content_string
     assert "appendonly yes" in redis_conf.content_string
     memory = dict(
@@ -101,22 +101,32 @@ def test_rendered_configs_carry_the_scenario_values(
     )
     assert int(memory["maxmemory"]) == 48 * 1024 * 1024
 
-    site = host.file(f"{base}/nginx/conf/sites/djangostack.conf").content_string
-    assert f"server_name {' '.join(v['stack_server_names'])};" in site
+    nginx_conf = host.file(f"{base}/nginx/conf/nginx.conf").content_string
+    assert f"server_name {' '.join(v['stack_server_names'])};" in nginx_conf
     for i in range(1, v["django_channels_replicas"] + 1):
-        assert f"server {v['stack_name']}-app-{i}:8000" in site
-    assert (
-        "map $http_upgrade $connection_upgrade" in host.file(f"{base}/nginx/conf/nginx.conf").content_string
-    )
+        assert f"server {v['stack_name']}-app-{i}:8000" in nginx_conf
+    assert "map $http_upgrade $connection_upgrade" in nginx_conf
+    # No secret in the settings files, so that --diff shows their changes.
+    for path in (f"{base}/mysql/my.cnf", f"{base}/redis/redis.conf", f"{base}/app/app.env"):
+        content = host.file(path).content_string
+        for name in (
+            "mysql_root_password",
+            "stack_db_password",
+            "stack_redis_password",
+            "django_channels_secret_key",
+        ):
+            assert v[name] not in content, (path, name)
 
 
 def test_files_holding_secrets_are_private(host: Any, v: dict[str, Any]) -> None:
     base = f"/opt/{v['stack_name']}"
     for path, mode in {
-        f"{base}/app/app.env": 0o600,
+        f"{base}/app/secrets/secrets.json": 0o600,
+        f"{base}/app/secrets": 0o700,
         f"{base}/mysql/secrets/root_password": 0o600,
-        f"{base}/redis/conf/redis.conf": 0o640,
-        f"{base}/redis/conf/password": 0o600,
+        f"{base}/mysql/secrets": 0o700,
+        f"{base}/redis/secrets/secrets.conf": 0o600,
+        f"{base}/redis/secrets": 0o700,
         f"{base}/nginx/tls/tls.key": 0o600,
     }.items():
         assert host.file(path).mode == mode, path

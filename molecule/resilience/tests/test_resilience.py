@@ -260,7 +260,7 @@ def test_every_container_docker_killed_is_brought_back_by_the_next_run(
     only an engine restart or a start brings it back. nginx keeps serving while one app replica is
     down, and the next site.yml run starts every killed container again."""
     host.check_output(f"docker kill {names['app-1']}")
-    pages = [requests.get(f"{base_url}/", timeout=10).status_code for _ in range(20)]
+    pages = [requests.get(f"{base_url}/", timeout=10).status_code for _i in range(20)]
     assert pages == [200] * 20  # the other replica answers
     host.check_output("docker kill " + " ".join(name for role, name in names.items() if role != "app-1"))
     assert all(not inspect(host, name)["State"]["Running"] for name in names.values())
@@ -290,7 +290,7 @@ def test_a_docker_engine_restart_brings_everything_back(
         time.sleep(0.5)
     # Started again the way this machine starts it (no init system here; systemd elsewhere).
     started = subprocess.run(
-        ["bash", str(PROJECT / "scripts" / "ensure-docker.sh")], capture_output=True, text=True
+        ["bash", str(PROJECT / "scripts" / "ensure-docker.sh")], check=False, capture_output=True, text=True
     )
     assert started.returncode == 0, started.stderr
     waited = wait_until_healthy(host, names, timeout=240)
@@ -305,7 +305,7 @@ def test_backups_rotate_and_restore_into_a_fresh_stack(
     host: Any, v: dict[str, Any], names: dict[str, str], base_url: str, seeded: dict[str, Any], tmp_path: Path
 ) -> None:
     fetched = tmp_path / "backups"
-    for _ in range(3):
+    for _i in range(3):
         result = playbook(
             PROJECT / "playbooks" / "backup.yml",
             "-e",

@@ -12,7 +12,7 @@ MAX_MESSAGE_LENGTH = 4000
 
 @database_sync_to_async
 def store_message(room_name: str, text: str) -> Message:
-    room, _ = Room.objects.get_or_create(name=room_name)
+    room, _created = Room.objects.get_or_create(name=room_name)
     return Message.objects.create(room=room, text=text)
 
 

@@ -1,5 +1,7 @@
 """Settings read from the environment (the role templates it into an env file)."""
 
+import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -14,7 +16,18 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+def env_secret(name: str, default: str | None = None) -> str:
+    """A secret: from the JSON file DJANGOSTACK_SECRETS_FILE names (how the role passes secrets, so
+    that they are not in the container's environment), else from the environment."""
+    path = os.environ.get("DJANGOSTACK_SECRETS_FILE")
+    secrets = json.loads(Path(path).read_text()) if path else {}
+    value = secrets.get(name, os.environ.get(name, default))
+    if value is None:
+        raise KeyError(f"{name} is neither in DJANGOSTACK_SECRETS_FILE nor in the environment")
+    return value
+
+
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 DEBUG = env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -26,9 +39,7 @@ INSTALLED_APPS = [
     "channels",
     "chat",
 ]
-try:  # daphne is only needed when it is the ASGI server; keep the app importable without it.
-    import daphne  # noqa: F401
-except ImportError:  # pragma: no cover
+if importlib.util.find_spec("daphne") is None:  # only needed when it is the ASGI server
     INSTALLED_APPS.remove("daphne")
 
 MIDDLEWARE = [
@@ -66,7 +77,7 @@ else:
             "PORT": os.environ.get("DJANGO_DB_PORT", "3306"),
             "NAME": os.environ.get("DJANGO_DB_NAME", "chat"),
             "USER": os.environ.get("DJANGO_DB_USER", "chat"),
-            "PASSWORD": os.environ.get("DJANGO_DB_PASSWORD", ""),
+            "PASSWORD": env_secret("DJANGO_DB_PASSWORD", ""),
             "CONN_MAX_AGE": int(os.environ.get("DJANGO_DB_CONN_MAX_AGE", "0")),
             # A persistent connection is checked before reuse: a restarted MySQL costs no failed request.
             "CONN_HEALTH_CHECKS": True,
@@ -91,7 +102,7 @@ if os.environ.get("REDIS_HOST"):
                             os.environ.get("REDIS_PORT", "6379"),
                             os.environ.get("REDIS_DB", "0"),
                         ),
-                        "password": os.environ.get("REDIS_PASSWORD") or None,
+                        "password": env_secret("REDIS_PASSWORD", "") or None,
                         # A restarted Redis leaves dead connections in every worker's pool: ping one
                         # that sat idle before using it, and retry a command on a new connection when
                         # the old one turns out dead (without this, the first WebSocket after a Redis
