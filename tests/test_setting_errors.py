@@ -30,6 +30,8 @@ CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "address": (["10.0.0.5", "0.0.0.0", "::1"], ["localhost", "10.0.0.256", ""]),
     "cidr_or_empty": (["", "172.30.0.0/24", "fd00::/64"], ["172.30.0.0", "300.0.0.0/8", "x/24"]),
     "absolute_path": (["/opt/djangostack"], ["relative/dir", "", "./x"]),
+    "path_or_empty": (["", "backups/chat.sql.gz", "/tmp/x"], ["a\nb", 5]),
+    "version": (["2.0.0", "1.2.0-rc1"], ["", "two words", "-1"]),
     "absolute_path_or_empty": (["", "/etc/ssl/x.pem"], ["x.pem"]),
     "db_name": (["chat", "Chat_2"], ["chat; DROP", "", "x" * 65, "a-b"]),
     "db_user": (["chat", "app_user"], ["root", "ROOT", "mysql.sys", "mariadb.sys", "", "a-b", "x" * 33]),
@@ -54,7 +56,15 @@ CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "nginx_time": (["60s", "500ms", "1h", "65"], ["0", "0s", "soon", "", "-1s"]),
     "nginx_rate_or_empty": (["", "20r/s", "600r/m"], ["fast", "0r/s", "20r/h"]),
     "nginx_buffer": (["", "4k", "4096", "512"], ["64k", "4097", "0", "1s"]),
+    "nginx_next_upstream": (
+        ["error timeout", "error timeout http_500 http_502"],
+        ["", "sometimes", "error, timeout"],
+    ),
     "worker_processes": (["auto", 2, "4"], [0, "many", ""]),
+    "url_or_empty": (
+        ["", "https://pypi.example.com/simple", "http://10.0.0.5:3141/root/pypi/"],
+        ["pypi.example.com", "ftp://x", "https://"],
+    ),
     "url_prefix": (["/", "/ws/", "/static/app/"], ["ws", "/ws", "ws/", "", "/a b/"]),
     "url_path": (["/healthz", "/"], ["healthz", "", "/a b"]),
     "upstreams": ([["app-1:8000", "10.0.0.21:8001"], []], [["app-1"], "app:1"]),
@@ -134,3 +144,19 @@ def test_every_role_names_only_known_formats_and_documented_options() -> None:
             for one in names:
                 assert one.startswith(("count_", "secret")) or one in FORMATS, (role, name, one)
             assert name in options, f"{role}: {name} has a format but is not an option of the role"
+
+
+def test_a_certificate_covers_its_names_and_one_label_of_a_wildcard() -> None:
+    from ansible_collections.djangostack.channels.plugins.filter.uncovered_names import uncovered_names
+
+    sans = ["DNS:chat.example.com", "DNS:*.example.org", "IP:10.0.0.5"]
+    names = [
+        "chat.example.com",
+        "CHAT.example.com.",
+        "a.example.org",
+        "a.b.example.org",
+        "example.org",
+        "10.0.0.5",
+        "10.0.0.6",
+    ]
+    assert uncovered_names(names, sans) == ["a.b.example.org", "example.org", "10.0.0.6"]

@@ -36,10 +36,11 @@ def mysql_query(
     )
 
 
-def redis_cli(host: Any, v: dict[str, Any], names: dict[str, str], command: str) -> Any:
-    return host.run(
-        f"docker exec -e REDISCLI_AUTH={v['stack_redis_password']} {names['redis']} redis-cli {command}"
-    )
+def redis_cli(
+    host: Any, v: dict[str, Any], names: dict[str, str], command: str, password: str | None = None
+) -> Any:
+    password = v["stack_redis_password"] if password is None else password
+    return host.run(f"docker exec -e REDISCLI_AUTH={password} {names['redis']} redis-cli {command}")
 
 
 def wait_until_healthy(host: Any, names: dict[str, str], timeout: float = 180) -> float:
@@ -56,7 +57,7 @@ def wait_until_healthy(host: Any, names: dict[str, str], timeout: float = 180) -
         time.sleep(1)
 
 
-def _tls() -> ssl.SSLContext:
+def insecure_tls() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the scenarios' self-signed certificate
@@ -65,7 +66,7 @@ def _tls() -> ssl.SSLContext:
 
 async def _chat(base_url: str, room: str, texts: list[str], clients: int) -> list[list[str]]:
     url = base_url.replace("http", "ws", 1) + f"/ws/chat/{room}/"
-    tls = _tls() if url.startswith("wss://") else None
+    tls = insecure_tls() if url.startswith("wss://") else None
     sockets = [await websockets.connect(url, ssl=tls, origin=base_url) for _i in range(clients)]
     try:
         for text in texts:

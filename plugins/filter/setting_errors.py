@@ -178,6 +178,8 @@ FORMATS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, str) and v.startswith("/") and "\n" not in v,
         "an absolute path",
     ),
+    "path_or_empty": (lambda v: isinstance(v, str) and "\n" not in v, "a path, or ''"),
+    "version": (_matches(re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")), "a version such as 2.0.0"),
     "absolute_path_or_empty": (
         lambda v: v == "" or (isinstance(v, str) and v.startswith("/") and "\n" not in v),
         "an absolute path, or ''",
@@ -243,9 +245,34 @@ FORMATS: dict[str, tuple[Callable[[Any], bool], str]] = {
         _is_nginx_buffer,
         "a size from 1 to 4096 bytes such as 4k or 2048 (the size up to which a pipe write is not split), or '' for none",
     ),
+    "nginx_next_upstream": (
+        lambda v: isinstance(v, str)
+        and set(v.split())
+        <= {
+            "error",
+            "timeout",
+            "invalid_header",
+            "http_500",
+            "http_502",
+            "http_503",
+            "http_504",
+            "http_403",
+            "http_404",
+            "http_429",
+            "non_idempotent",
+            "off",
+        }
+        and v.split() != [],
+        "cases of nginx's proxy_next_upstream, such as 'error timeout http_502' (error, timeout, invalid_header,"
+        " http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, or off)",
+    ),
     "worker_processes": (
         lambda v: v == "auto" or (_integer(v) or 0) >= 1,
         "auto or a number of processes of at least 1",
+    ),
+    "url_or_empty": (
+        lambda v: v == "" or (isinstance(v, str) and bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", v))),
+        "an http(s) URL such as https://pypi.example.com/simple, or ''",
     ),
     "url_prefix": (
         _matches(_URL_PREFIX),

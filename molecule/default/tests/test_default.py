@@ -125,7 +125,7 @@ def test_files_holding_secrets_are_private(host: Any, v: dict[str, Any]) -> None
         f"{base}/app/secrets": 0o700,
         f"{base}/mysql/secrets/root_password": 0o600,
         f"{base}/mysql/secrets": 0o700,
-        f"{base}/redis/secrets/secrets.conf": 0o600,
+        f"{base}/redis/secrets/users.acl": 0o600,
         f"{base}/redis/secrets": 0o700,
         f"{base}/nginx/tls/tls.key": 0o600,
     }.items():

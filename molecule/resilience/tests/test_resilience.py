@@ -45,7 +45,11 @@ def base_url(v: dict[str, Any]) -> str:
 
 
 def snapshot(
-    host: Any, v: dict[str, Any], names: dict[str, str], password: str | None = None
+    host: Any,
+    v: dict[str, Any],
+    names: dict[str, str],
+    password: str | None = None,
+    redis_password: str | None = None,
 ) -> dict[str, Any]:
     """The seeded data as the servers return it: rows and their checksum, keys and theirs."""
     rows = mysql_query(
@@ -58,7 +62,9 @@ def snapshot(
     )
     assert rows.rc == 0, rows.stderr
     count, digest = rows.stdout.split("\t") if "\t" in rows.stdout else (rows.stdout, "")
-    values = redis_cli(host, v, names, "MGET " + " ".join(KEYS)).stdout.split("\n")[: len(KEYS)]
+    values = redis_cli(host, v, names, "MGET " + " ".join(KEYS), password=redis_password).stdout.split("\n")[
+        : len(KEYS)
+    ]
     present = [value for value in values if value]
     return {
         "rows": int(count),
@@ -163,6 +169,80 @@ def test_an_app_password_change_keeps_the_data(
     assert after == seeded
     serves(base_url)
     assert changed(converge()) > 0  # and back
+    assert snapshot(host, v, names) == seeded
+
+
+def test_a_checkout_with_other_secrets_stops_before_anything_changes(
+    host: Any, v: dict[str, Any], names: dict[str, str], base_url: str, seeded: dict[str, Any]
+) -> None:
+    """A second checkout's `make deploy` on the same host: new random secrets, the old MySQL volume.
+    Its root password cannot update the app user, so it stops in the first play: Redis and the app
+    keep the passwords they share, and the stack serves."""
+    before = started_at(host, names)
+    others = {
+        name: f"other-checkout-{uuid.uuid4().hex}"
+        for name in ("mysql_root_password", "stack_db_password", "stack_redis_password")
+    }
+    result = converge("-e", json.dumps(others))
+    assert result.returncode != 0
+    assert "Check every host's settings before anything changes" in result.stdout
+    assert "PLAY [Prepare the Docker hosts.]" not in result.stdout
+    assert "root does not log in with mysql_root_password" in result.stdout, result.stdout[-3000:]
+    assert started_at(host, names) == before
+    assert redis_auth(host, names, v["stack_redis_password"]) == "PONG"
+    serves(base_url)
+    after = snapshot(host, v, names)
+    report("a second checkout's secrets", seeded, after)
+    assert after == seeded
+
+
+def redis_auth(host: Any, names: dict[str, str], password: str) -> str:
+    """What Redis answers to a PING with this password."""
+    return host.run(f"docker exec -e REDISCLI_AUTH={password} {names['redis']} redis-cli ping").stdout.strip()
+
+
+def test_a_run_that_stops_between_two_services_sharing_a_secret_leaves_the_stack_serving(
+    host: Any, v: dict[str, Any], names: dict[str, str], base_url: str, seeded: dict[str, Any]
+) -> None:
+    """New database and Redis passwords, and a run that stops after MySQL and Redis have them but
+    before the app does (its check fails): both keep the old ones too, so the app, still on them,
+    serves. A good run then gives the app the new ones and drops the old ones."""
+    old_db, old_redis = v["stack_db_password"], v["stack_redis_password"]
+    new = {
+        "stack_db_password": f"resilience-db-{uuid.uuid4().hex[:12]}",
+        "stack_redis_password": f"resilience-redis-{uuid.uuid4().hex[:12]}",
+    }
+    failed = converge("-e", json.dumps({**new, "django_channels_check_command": "false"}))
+    assert failed.returncode != 0
+    assert "Nothing was replaced" in failed.stdout, failed.stdout[-3000:]
+    assert "PLAY [Deploy nginx.]" not in failed.stdout  # it stopped at the app
+    seconds = serves(base_url, within=5)
+    for password in (old_db, new["stack_db_password"]):
+        assert mysql_query(host, v, names, "SELECT 1", password=password).stdout.strip() == "1", (
+            "both accepted"
+        )
+    assert (
+        redis_auth(host, names, old_redis) == redis_auth(host, names, new["stack_redis_password"]) == "PONG"
+    )
+    after_failure = snapshot(host, v, names)
+    report(
+        "run stopped between the data stores and the app (new passwords)",
+        seeded,
+        after_failure,
+        serves_in_s=seconds,
+    )
+    assert after_failure == seeded
+
+    assert changed(converge("-e", json.dumps(new))) > 0
+    assert mysql_query(host, v, names, "SELECT 1", password=old_db).rc != 0, "the old password is dropped"
+    assert "WRONGPASS" in redis_auth(host, names, old_redis) or "NOAUTH" in redis_auth(host, names, old_redis)
+    assert redis_auth(host, names, new["stack_redis_password"]) == "PONG"
+    serves(base_url)
+    assert snapshot(host, v, names, new["stack_db_password"], new["stack_redis_password"]) == seeded
+
+    assert changed(converge()) > 0  # and back to the scenario's passwords, the same way
+    assert mysql_query(host, v, names, "SELECT 1", password=new["stack_db_password"]).rc != 0
+    serves(base_url)
     assert snapshot(host, v, names) == seeded
 
 
@@ -344,6 +424,18 @@ def test_backups_rotate_and_restore_into_a_fresh_stack(
     assert changed(converge()) > 0
     empty = snapshot(host, v, names)
     assert (empty["rows"], empty["keys"]) == (0, 0)
+
+    # A snapshot that is not one (a dump given as the snapshot) stops the restore before MySQL's.
+    refused = playbook(
+        PROJECT / "playbooks" / "restore.yml",
+        "-e",
+        f"mysql_restore_src={dump}",
+        "-e",
+        f"redis_restore_src={dump}",
+    )
+    assert refused.returncode != 0 and "redis_restore_src is" in refused.stdout, refused.stdout[-3000:]
+    assert "PLAY [Restore MySQL.]" not in refused.stdout
+    assert snapshot(host, v, names) == empty
 
     restored = playbook(
         PROJECT / "playbooks" / "restore.yml",
