@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # What the server's accounts say, read-only (run in the server's container by the mysql role):
 # its flavour, whether the application user logs in to its database with APP_PASSWORD, whether
 # root logs in with ROOT_PASSWORD, whether the application user exists, and whether it still accepts a previous

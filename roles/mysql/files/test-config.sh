@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Test a my.cnf (mounted as /etc/mysql/conf.d/djangostack.cnf) with the server that will run it:
 # MySQL 8 checks it with --validate-config. MariaDB has none, and it adjusts a value it cannot
 # take (an unknown collation, a count out of range) instead of refusing it: a throwaway server
