@@ -75,6 +75,9 @@ molecule: venv images
 	test ! -e /var/backups/molecule-resilience
 	$(BIN)/molecule test -s cluster
 	scripts/assert-stack-gone.sh molecule-cluster
+	$(BIN)/molecule test -s apps
+	for project in tutorial notes board jobs; do scripts/assert-stack-gone.sh apps-$$project; done
+	test ! -e /var/backups/apps-board
 
 # Every ansible-core release the collection supports (meta/runtime.yml): a converge and a
 # 0-changed re-run of the single-host stack with each (scripts/matrix.sh); the full suite above runs

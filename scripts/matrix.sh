@@ -36,7 +36,7 @@ for version in $versions; do
   echo ">> ansible-core $("$venv/bin/python" -c 'import ansible.release; print(ansible.release.__version__)'): converge, then a re-run (log: $log)"
   if run site.yml >"$log" 2>&1 && run site.yml >"$log.rerun" 2>&1; then
     changed=$(grep -oE 'changed=[0-9]+' "$log.rerun" | awk -F= '{s+=$2} END {print s+0}')
-    health=$(curl -fsS "http://127.0.0.1:$port/healthz" || true)
+    health=$(curl -fsS "http://127.0.0.1:$port/_djangostack/health" || true)
     if [ "$changed" = 0 ] && grep -q '"status": "ok"' <<<"$health"; then
       echo ">> ansible-core $version: converged, re-run changed=0, $health"
     else

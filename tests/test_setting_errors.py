@@ -86,9 +86,29 @@ CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "mime_types": ([["text/css", "image/svg+xml"]], [["css"]]),
     "strings": ([["docker.io"], []], [[""], [1]]),
     "nonempty": (["x"], ["", "  "]),
-    "python_module": (["mysite.settings"], ["mysite/settings", "", "1x"]),
-    "asgi_application": (["mysite.asgi:application"], ["mysite.asgi", "mysite:app lication", ""]),
-    "relative_file": (["requirements.txt", "req/base.txt"], ["/abs.txt", "../up.txt", ""]),
+    "relative_path_or_empty": (
+        ["", "src", "docker/Dockerfile"],
+        ["/srv/app", "../up", " src", "a/../../b", 3],
+    ),
+    "python_module_or_empty": (["", "mysite.settings"], ["mysite/settings", "1x", ["a"]]),
+    "asgi_application_or_empty": (["", "mysite.asgi:application"], ["mysite.asgi", "mysite:app lication"]),
+    "processes": (
+        [
+            [],
+            [{"name": "worker", "command": "python manage.py runworker jobs"}],
+            [{"name": "beat-1", "command": ["celery", "beat"], "replicas": 2, "healthcheck": ""}],
+        ],
+        [
+            {"name": "worker"},
+            [{"name": "Worker", "command": "x"}],
+            [{"name": "worker", "command": ""}],
+            [{"name": "worker", "command": "x", "replicas": 0}],
+            [{"name": "worker", "command": "x", "replica": 2}],
+            [{"name": "a", "command": "x"}, {"name": "a", "command": "y"}],
+            [{"name": "worker-", "command": "x"}],
+            ["worker"],
+        ],
+    ),
 }
 
 

@@ -155,6 +155,41 @@ def _redis_commands(value: Any) -> bool:
     return _list_of(_matches(_COMMAND_NAME))(value) and not needed & {str(c).upper() for c in value}
 
 
+def _is_relative_path(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.strip() == value != ""
+        and not value.startswith("/")
+        and ".." not in value.split("/")
+        and "\n" not in value
+    )
+
+
+def _is_command(value: Any, empty: bool = False) -> bool:
+    if isinstance(value, str):
+        return _one_line(value) and (empty or value.strip() != "")
+    return isinstance(value, list) and (empty or value != []) and all(isinstance(a, str) and a for a in value)
+
+
+_PROCESS_NAME = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+
+
+def _is_processes(value: Any) -> bool:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        return False
+    names = [item.get("name") for item in value]
+    return len(set(map(str, names))) == len(names) and all(
+        set(item) <= {"name", "command", "replicas", "healthcheck"}
+        and isinstance(item.get("name"), str)
+        and bool(_PROCESS_NAME.match(item["name"]))
+        and not item["name"].endswith("-")
+        and _is_command(item.get("command"))
+        and (_integer(item.get("replicas", 1)) or 0) >= 1
+        and _is_command(item.get("healthcheck", ""), empty=True)
+        for item in value
+    )
+
+
 # name: (check, what is allowed)
 FORMATS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stack_name": (
@@ -328,11 +363,23 @@ FORMATS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "mime_types": (_list_of(_matches(_MIME)), "a list of MIME types such as text/css"),
     "strings": (_list_of(lambda v: isinstance(v, str) and v != ""), "a list of non-empty strings"),
     "nonempty": (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
-    "python_module": (_matches(_DOTTED), "a dotted Python module name such as mysite.settings"),
-    "asgi_application": (_matches(_ASGI), "module:attribute, such as mysite.asgi:application"),
-    "relative_file": (
-        lambda v: isinstance(v, str) and v != "" and not v.startswith("/") and ".." not in v.split("/"),
-        "a path relative to the source directory, such as requirements.txt",
+    "relative_path_or_empty": (
+        lambda v: v == "" or _is_relative_path(v),
+        "a path inside the source directory, relative to it, such as src or docker/Dockerfile, or '' to find it",
+    ),
+    "python_module_or_empty": (
+        lambda v: v == "" or (isinstance(v, str) and bool(_DOTTED.match(v))),
+        "a dotted Python module name such as mysite.settings, or '' to read it from manage.py",
+    ),
+    "asgi_application_or_empty": (
+        lambda v: v == "" or (isinstance(v, str) and bool(_ASGI.match(v))),
+        "module:attribute such as mysite.asgi:application, or '' to find it",
+    ),
+    "processes": (
+        _is_processes,
+        "a list of {name, command, replicas, healthcheck}: a unique name of a-z, 0-9 and - (starting with a letter,"
+        " at most 30 characters), a non-empty command (a string or a list of strings), replicas a whole number of"
+        " at least 1 (default 1), healthcheck a command or '' for the database and channel-layer check",
     ),
 }
 

@@ -7,6 +7,7 @@ from pathlib import Path
 APP_DIR = Path(__file__).resolve().parents[2] / "roles" / "django_channels" / "files" / "app"
 sys.dont_write_bytecode = True  # keep the app source (the image build context) free of caches
 sys.path.insert(0, str(APP_DIR))
+sys.path.insert(0, str(APP_DIR.parent))  # the role's layer, djangostack
 
 os.environ.update(
     {

@@ -1,4 +1,4 @@
-"""The sample chat app: pages, WebSocket fan-out, history and /healthz."""
+"""The sample chat app: pages, WebSocket fan-out and history; the role's health check on it."""
 
 import pytest
 from channels.routing import get_default_application
@@ -37,12 +37,12 @@ def test_unknown_host_is_refused() -> None:
     assert Client(HTTP_HOST="evil.example").get("/").status_code == 400
 
 
-def test_healthz_reports_database_and_channel_layer() -> None:
-    response = Client(HTTP_HOST="127.0.0.1").get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["database"] == "ok"
-    assert response.json()["channel_layer"] == "ok"
-    assert response["X-App-Version"] == response.json()["version"]
+@pytest.mark.asyncio
+async def test_health_check_reports_database_and_channel_layer() -> None:
+    from djangostack.health import check
+
+    healthy, status = await check()
+    assert (healthy, status) == (True, {"database": "ok", "channel_layer": "ok"})
 
 
 @pytest.mark.asyncio

@@ -41,7 +41,7 @@ def inspect(host: str, container: str) -> dict[str, Any]:
 
 
 def app_hostnames() -> dict[str, str]:
-    """Container hostname (what /healthz reports) -> Docker host, for every app container."""
+    """Container hostname (what /_djangostack/health reports) -> Docker host, for every app container."""
     names = {}
     for host in APP_HOSTS:
         for replica in range(1, V["django_channels_replicas"] + 1):
@@ -104,7 +104,7 @@ def batch_times(output: str) -> list[float]:
 
 
 def served_versions(count: int = 20) -> set[str]:
-    return {requests.get(f"{EDGE}/healthz", timeout=10).json()["version"] for _i in range(count)}
+    return {requests.get(f"{EDGE}/_djangostack/health", timeout=10).json()["version"] for _i in range(count)}
 
 
 def test_home_page_through_the_edge_is_served_by_both_app_hosts() -> None:
@@ -112,7 +112,7 @@ def test_home_page_through_the_edge_is_served_by_both_app_hosts() -> None:
     assert page.status_code == 200 and "<h1>Chat rooms</h1>" in page.text
     hostnames = app_hostnames()
     served = Counter(
-        hostnames[requests.get(f"{EDGE}/healthz", timeout=10).json()["host"]] for _i in range(40)
+        hostnames[requests.get(f"{EDGE}/_djangostack/health", timeout=10).json()["host"]] for _i in range(40)
     )
     print(f"\nrequests per app host through the edge: {dict(served)}")
     assert set(served) == set(APP_HOSTS)
@@ -182,7 +182,7 @@ def test_rolling_upgrade_under_load_fails_no_request() -> None:
 def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -> None:
     subprocess.run(
         ["docker", "build", "-q", "-t", "cluster/app:broken", "-"],
-        input="FROM cluster/app:v2\nUSER root\nRUN rm /app/chatsite/health.py\nUSER 10001\n",
+        input="FROM cluster/app:v2\nUSER root\nRUN rm /opt/djangostack/lib/djangostack/health.py\nUSER 10001\n",
         text=True,
         check=True,
         capture_output=True,
@@ -220,11 +220,14 @@ def test_gets_still_succeed_when_an_app_host_stops() -> None:
     on("app1", "docker", "stop", *replicas)
     try:
         hostnames = app_hostnames()
-        load = LoadLoop(path="/healthz", limit=200, seconds=60)
+        load = LoadLoop(path="/_djangostack/health", limit=200, seconds=60)
         load.run()
         print(f"\nfailover: {load.sent} requests sent with app1 stopped, {len(load.failures)} failed")
         assert load.failures == []
-        served = {hostnames[requests.get(f"{EDGE}/healthz", timeout=10).json()["host"]] for _i in range(20)}
+        served = {
+            hostnames[requests.get(f"{EDGE}/_djangostack/health", timeout=10).json()["host"]]
+            for _i in range(20)
+        }
         assert served == {"app2"}
     finally:
         on("app1", "docker", "start", *replicas)

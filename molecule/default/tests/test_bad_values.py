@@ -83,9 +83,10 @@ BAD_FORMAT_VALUES: dict[str, Any] = {
     "mime_types": ["css"],
     "strings": [""],
     "nonempty": "",
-    "python_module": "mysite/settings",
-    "asgi_application": "mysite.asgi",
-    "relative_file": "../requirements.txt",
+    "relative_path_or_empty": "/srv/app/requirements.txt",
+    "python_module_or_empty": "mysite/settings",
+    "asgi_application_or_empty": "mysite.asgi",
+    "processes": [{"name": "Worker", "command": ""}],
     "secret": "short",
 }
 # A value of the wrong type, for the types argument validation converts (not str: anything is one).

@@ -183,8 +183,8 @@ def test_access_log_has_one_whole_line_per_request(
     assert sorted(numbers) == list(range(300))
 
 
-def test_healthz_is_ok_through_nginx(base_url: str) -> None:
-    response = requests.get(f"{base_url}/healthz", verify=False, timeout=10)
+def test_health_endpoint_is_ok_through_nginx(base_url: str) -> None:
+    response = requests.get(f"{base_url}/_djangostack/health", verify=False, timeout=10)
     assert response.status_code == 200
     health = response.json()
     assert (health["status"], health["database"], health["channel_layer"]) == ("ok", "ok", "ok")
@@ -419,4 +419,6 @@ def test_a_password_change_converges_and_no_secret_reaches_verbose_output(
     assert leaked == [], f"in the -vvv output: {leaked}"
     assert mysql_query(host, v, names, "SELECT 1", password=new_password).stdout.strip() == "1"
     assert mysql_query(host, v, names, "SELECT 1").rc != 0  # the old password no longer works
-    assert requests.get(f"{base_url}/healthz", verify=False, timeout=10).json()["database"] == "ok"
+    assert (
+        requests.get(f"{base_url}/_djangostack/health", verify=False, timeout=10).json()["database"] == "ok"
+    )

@@ -253,16 +253,16 @@ def test_an_app_image_upgrade_keeps_the_data(
     shutil.copytree(PROJECT / "roles" / "django_channels" / "files" / "app", source)
     with (source / "chatsite" / "__init__.py").open("a") as init:
         init.write("# resilience upgrade\n")
-    old_version = requests.get(f"{base_url}/healthz", timeout=10).json()["version"]
+    old_version = requests.get(f"{base_url}/_djangostack/health", timeout=10).json()["version"]
     assert changed(converge("-e", f"django_channels_source={source}")) > 0
-    new_version = requests.get(f"{base_url}/healthz", timeout=10).json()["version"]
+    new_version = requests.get(f"{base_url}/_djangostack/health", timeout=10).json()["version"]
     assert new_version != old_version
     after = snapshot(host, v, names)
     report("app image upgrade", seeded, after, images=f"{old_version} -> {new_version}")
     assert after == seeded
     serves(base_url)
     assert changed(converge()) > 0  # roll back to the original image, kept on the host
-    assert requests.get(f"{base_url}/healthz", timeout=10).json()["version"] == old_version
+    assert requests.get(f"{base_url}/_djangostack/health", timeout=10).json()["version"] == old_version
     assert snapshot(host, v, names) == seeded
 
 

@@ -43,9 +43,8 @@ if importlib.util.find_spec("daphne") is None:  # only needed when it is the ASG
     INSTALLED_APPS.remove("daphne")
 
 MIDDLEWARE = [
-    "chatsite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "chatsite.health.ServedByMiddleware",
+    "chatsite.served_by.ServedByMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -143,8 +142,6 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST", True)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
-# Health checks reach the app server directly, over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from tasks.views import status
+
+urlpatterns = [path("", status)]

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from notes.views import board
+
+urlpatterns = [path("", board)]

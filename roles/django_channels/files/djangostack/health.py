@@ -1,0 +1,82 @@
+"""The app's health: its database answers a query and its channel layer carries a message.
+
+python -m djangostack.health URL        an app server's health endpoint answers 2xx
+python -m djangostack.health --services  the check itself, in a process of its own (a worker's)
+"""
+
+import asyncio
+import os
+import sys
+import urllib.request
+import uuid
+
+TIMEOUT = float(os.environ.get("DJANGOSTACK_HEALTH_TIMEOUT", "4"))
+
+
+def database() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+async def channel_layer() -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    channel = await layer.new_channel("djangostack-health.")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "djangostack.health", "token": token})
+    message = await asyncio.wait_for(layer.receive(channel), TIMEOUT)
+    if message.get("token") != token:
+        raise RuntimeError("the channel layer returned another message")
+
+
+def report(status: dict[str, str], name: str, error: BaseException | None) -> None:
+    status[name] = "ok" if error is None else f"error: {error.__class__.__name__}: {error}"
+
+
+async def check() -> tuple[bool, dict[str, str]]:
+    """Both checks, from an event loop (the health endpoint's)."""
+    from channels.db import database_sync_to_async
+
+    status: dict[str, str] = {}
+    for name, probe in (("database", database_sync_to_async(database)), ("channel_layer", channel_layer)):
+        try:
+            await asyncio.wait_for(probe(), TIMEOUT)
+            report(status, name, None)
+        except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
+            report(status, name, error)
+    return all(value == "ok" for value in status.values()), status
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--services"]:
+        from djangostack import prepare
+
+        prepare(os.environ)
+        import django
+
+        django.setup()
+        healthy, status = asyncio.run(check())
+        print(status)
+        return 0 if healthy else 1
+    headers = {"Host": os.environ.get("DJANGOSTACK_HEALTH_HOST", "localhost")}
+    if os.environ.get("DJANGO_SECURE_SSL_REDIRECT") == "true":
+        headers["X-Forwarded-Proto"] = "https"
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(argv[0], headers=headers), timeout=TIMEOUT
+        ) as response:
+            print(response.status, response.read(500).decode(errors="replace"))
+            return 0
+    except Exception as error:  # noqa: BLE001 - the health check reports why, and fails
+        print(f"{argv[0]}: {error}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
