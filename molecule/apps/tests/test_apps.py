@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+import project_playbook
 import pytest
 import requests
 import websockets
@@ -20,7 +18,7 @@ import yaml
 from stack import inspect, mysql_query
 
 testinfra_hosts = ["apps-host"]
-INVENTORY = Path(__file__).resolve().parents[1] / "inventory"
+INVENTORY = project_playbook.INVENTORY
 MACHINE = yaml.safe_load((INVENTORY / "machine.yml").read_text())
 
 # What each project is: its page, its WebSocket protocol and the table its messages land in.
@@ -72,28 +70,6 @@ def settings(project: str) -> dict[str, Any]:
 
 def base_url(project: str) -> str:
     return f"http://localhost:{settings(project)['nginx_http_port']}"
-
-
-def playbook(project: str, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    """Run one of the collection's playbooks against the project's stack, as converge.yml does."""
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            str(INVENTORY / "hosts.yml"),
-            "-e",
-            f"@{INVENTORY / 'machine.yml'}",
-            "-e",
-            f"@{INVENTORY / f'{project}.yml'}",
-            *extra,
-            f"djangostack.channels.{name}",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
-    )
 
 
 def app(project: str, replica: int = 1) -> str:
@@ -302,7 +278,7 @@ def test_the_worker_process_does_the_job_and_is_not_in_nginx_upstream(host: Any)
 def test_media_survive_a_backup_and_restore(host: Any, tmp_path: Path) -> None:
     name = f"kept-{uuid.uuid4().hex[:8]}.txt"
     url = requests.post(f"{base_url('board')}/upload/?name={name}", data=b"kept", timeout=10).json()["url"]
-    backup = playbook(
+    backup = project_playbook.run(
         "board", "backup", "--tags", "media", "-e", f"django_channels_backup_fetch_dir={tmp_path}"
     )
     assert backup.returncode == 0, backup.stdout[-3000:]
@@ -312,9 +288,11 @@ def test_media_survive_a_backup_and_restore(host: Any, tmp_path: Path) -> None:
     # A file that is not an archive is refused before anything changes.
     wrong = tmp_path / "not-an-archive.tar.gz"
     wrong.write_text("plain text")
-    refused = playbook("board", "restore", "--tags", "media", "-e", f"django_channels_restore_src={wrong}")
+    refused = project_playbook.run(
+        "board", "restore", "--tags", "media", "-e", f"django_channels_restore_src={wrong}"
+    )
     assert refused.returncode != 0 and "django_channels_restore_src" in refused.stdout + refused.stderr
-    restore = playbook("board", "restore", "--tags", "media")
+    restore = project_playbook.run("board", "restore", "--tags", "media")
     assert restore.returncode == 0, restore.stdout[-3000:]
     served = requests.get(base_url("board") + url, timeout=10)
     assert served.status_code == 200 and served.content == b"kept"

@@ -5,6 +5,7 @@ at build time; Django and the channel layer at run time."""
 import json
 import os
 import sys
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +19,13 @@ def plan() -> dict:
 
 def secrets() -> dict[str, str]:
     """The secrets the role writes (DJANGOSTACK_SECRETS_FILE); {} where there is none (collectstatic)."""
-    path = os.environ.get("DJANGOSTACK_SECRETS_FILE", "")
+    return dict(_read_secrets(os.environ.get("DJANGOSTACK_SECRETS_FILE", "")))
+
+
+@cache
+def _read_secrets(path: str) -> dict[str, str]:
+    # Read once per process: the settings, the URLs and the entry point all ask, and a container
+    # is recreated when its secrets change.
     return json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
 
 

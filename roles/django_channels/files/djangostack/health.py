@@ -7,6 +7,7 @@ python -m djangostack.health --services  the check itself, in a process of its o
 import asyncio
 import os
 import sys
+import urllib.error
 import urllib.request
 import uuid
 
@@ -73,6 +74,9 @@ def main(argv: list[str]) -> int:
         ) as response:
             print(response.status, response.read(500).decode(errors="replace"))
             return 0
+    except urllib.error.HTTPError as error:  # the body says which service failed, and how
+        print(f"{argv[0]}: {error.code} {error.read(500).decode(errors='replace')}")
+        return 1
     except Exception as error:  # noqa: BLE001 - the health check reports why, and fails
         print(f"{argv[0]}: {error}")
         return 1
