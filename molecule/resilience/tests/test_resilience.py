@@ -445,6 +445,8 @@ def test_backups_rotate_and_restore_into_a_fresh_stack(
         f"redis_restore_src={rdb}",
     )
     assert restored.returncode == 0, restored.stdout[-4000:]
+    # The backups (media archives included) went with the stack: the media stay as they are, saying so.
+    assert "are left as they are" in " ".join(restored.stdout.split()), restored.stdout[-3000:]
     wait_until_healthy(host, names, timeout=120)
     after = snapshot(host, v, names)
     report(
