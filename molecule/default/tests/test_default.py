@@ -18,7 +18,7 @@ import requests
 import urllib3
 import websockets
 from scenario import converge
-from stack import chat, container_names, inspect, mysql_query, redis_cli
+from stack import chat, container_names, insecure_tls, inspect, mysql_query, redis_cli
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed test certificate
 
@@ -190,6 +190,32 @@ def test_health_endpoint_is_ok_through_nginx(base_url: str) -> None:
     assert (health["status"], health["database"], health["channel_layer"]) == ("ok", "ok", "ok")
     assert health["version"].startswith("molecule-default/app:")  # the image the role deployed
     assert response.headers["X-App-Version"] == health["version"]
+
+
+def test_health_endpoint_stays_ok_while_websocket_clients_wait_for_messages(base_url: str) -> None:
+    """Idle consumers block on the channel layer (a 5 s BZPOPMIN): the health check's round trip
+    must not wait behind them, or every replica with a reader connected turns unhealthy."""
+
+    async def probe() -> list[int]:
+        url = base_url.replace("https", "wss", 1)
+        sockets = [
+            await websockets.connect(f"{url}/ws/chat/idle-{i}/", ssl=insecure_tls(), origin=base_url)
+            for i in range(6)
+        ]
+        try:
+            statuses = []
+            for _i in range(8):
+                response = await asyncio.to_thread(
+                    requests.get, f"{base_url}/_djangostack/health", verify=False, timeout=10
+                )
+                statuses.append(response.status_code)
+                await asyncio.sleep(1)
+            return statuses
+        finally:
+            for socket in sockets:
+                await socket.close()
+
+    assert asyncio.run(probe()) == [200] * 8
 
 
 def test_chat_message_reaches_every_client_in_room_and_is_stored(

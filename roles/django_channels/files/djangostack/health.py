@@ -28,7 +28,10 @@ async def channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    channel = await layer.new_channel("djangostack-health.")
+    # The default prefix: the process's consumers block on that one list in Redis (channels_redis),
+    # so the message wakes them. Under a prefix of its own it waited behind their 5 s BZPOPMIN and
+    # timed out whenever a WebSocket was connected.
+    channel = await layer.new_channel()
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "djangostack.health", "token": token})
     message = await asyncio.wait_for(layer.receive(channel), TIMEOUT)
