@@ -14,7 +14,9 @@ from pathlib import Path
 INVENTORY = Path(__file__).resolve().parent / "inventory"
 
 
-def run(project: str, name: str, *extra: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    project: str, name: str, *extra: str, capture: bool = True, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "ansible-playbook"),
@@ -30,11 +32,12 @@ def run(project: str, name: str, *extra: str, capture: bool = True) -> subproces
         check=False,
         capture_output=capture,
         text=True,
-        timeout=2400,
+        timeout=timeout,
         # Plain text, to be read by the tests and in Molecule's output.
         env={**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
     )
 
 
 if __name__ == "__main__":
-    sys.exit(run(*sys.argv[1:], capture=False).returncode)
+    # converge.yml's async limit, for a whole site run with an image build.
+    sys.exit(run(*sys.argv[1:], capture=False, timeout=2400).returncode)
