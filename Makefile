@@ -10,7 +10,7 @@ REQUIREMENTS := requirements-dev.txt roles/django_channels/files/app/requirement
 # The checkout is the collection: this link makes its roles and playbooks resolve by their FQCN.
 COLLECTION_LINK := collections/ansible_collections/djangostack/channels
 
-.PHONY: help deploy test bench bench-tools venv engine images lint sanity unit-test build-collection molecule matrix destroy clean
+.PHONY: help deploy test bench bench-tools venv engine images browser lint sanity unit-test build-collection molecule matrix destroy clean
 
 help:
 	@echo "make deploy   install what is missing, deploy the stack on this machine, print its URL"
@@ -35,6 +35,9 @@ engine:
 images: engine
 	scripts/build-local-images.sh
 
+browser:
+	scripts/ensure-browser.sh
+
 deploy: venv images
 	scripts/local-secrets.sh
 	$(BIN)/ansible-playbook -i inventories/local site.yml
@@ -50,8 +53,9 @@ lint: venv
 sanity: venv
 	scripts/sanity.sh
 
-# The bad-input and lock tests run the site playbook against this machine's engine.
-unit-test: venv engine
+# The bad-input, lock and container tests run the site playbook against this machine's engine,
+# with the local images.
+unit-test: venv engine images
 	$(BIN)/pytest tests
 
 # Build the tarball, install it into a temporary path and use it from there, away from the checkout.
@@ -67,7 +71,7 @@ build-collection: venv
 	  $(BIN)/ansible-playbook --syntax-check -i $(CURDIR)/inventories/local djangostack.channels.site \
 	  djangostack.channels.backup djangostack.channels.restore djangostack.channels.destroy
 
-molecule: venv images
+molecule: venv images browser
 	$(BIN)/molecule test -s default
 	scripts/assert-stack-gone.sh molecule-default
 	$(BIN)/molecule test -s resilience
@@ -85,7 +89,12 @@ molecule: venv images
 matrix: venv images
 	scripts/matrix.sh
 
-test: lint sanity unit-test build-collection molecule matrix
+# The checks that deploy no scenario run side by side; the scenarios and the matrix share this
+# machine's Docker engine (resilience restarts it) and run one after another.
+test:
+	$(MAKE) --no-print-directory --output-sync=target -j3 lint sanity unit-test build-collection browser
+	$(MAKE) --no-print-directory molecule
+	$(MAKE) --no-print-directory matrix
 
 # Benchmark against docker-compose, the bare app server and the previous release (bench/README.md).
 bench: venv engine images bench-tools

@@ -13,11 +13,11 @@ fi
 if ! command -v dockerd >/dev/null 2>&1; then
   echo ">> Installing Debian's docker.io (no Docker engine on this machine)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker.io >/dev/null
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-  apt-get install -y -qq debootstrap >/dev/null 2>&1 || true
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null 2>&1 || true
 fi
 if ! docker info >/dev/null 2>&1; then
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

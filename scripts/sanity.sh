@@ -26,8 +26,9 @@ done
 
 # ansible-test skips its shellcheck test when the program is missing.
 if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } || true
+  # Another apt run may hold the lock for a while (DPkg::Lock::Timeout).
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck >/dev/null; } || true
 fi
 
 pip_version=$("$python" - <<'PY'

@@ -1,6 +1,7 @@
 """The sample chat app: pages, WebSocket fan-out and history; the role's health check on it."""
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -31,6 +32,25 @@ def test_room_page_shows_the_last_fifty_messages() -> None:
     body = response.content.decode()
     assert "msg-059" in body and "msg-010" in body
     assert "msg-009" not in body
+
+
+def test_the_index_form_opens_the_room_it_names() -> None:
+    response = Client().get("/chat/", {"room": " café-2_b "})
+    assert response.status_code == 302 and response["Location"] == "/chat/caf%C3%A9-2_b/"
+    assert Client().get(response["Location"]).status_code == 200
+
+
+def test_the_index_form_refuses_a_name_a_room_cannot_have_and_says_what_is_allowed() -> None:
+    for name in ("", "a b", "x" * 65, "../etc"):
+        response = Client().get("/chat/", {"room": name})
+        assert response.status_code == 400, name
+        assert "1 to 64 letters, digits, - or _" in response.content.decode()
+
+
+def test_the_index_page_has_no_inline_script_and_names_its_icon() -> None:
+    body = Client().get("/").content.decode()
+    assert "onsubmit" not in body and "<script>" not in body and "style=" not in body
+    assert 'rel="icon"' in body
 
 
 def test_unknown_host_is_refused() -> None:
@@ -85,3 +105,80 @@ async def test_websocket_from_foreign_origin_is_refused() -> None:
     communicator = connect("lobby", headers=((b"origin", b"http://evil.example"),))
     connected, _subprotocol = await communicator.connect()
     assert not connected
+
+
+@pytest.mark.asyncio
+async def test_a_message_carries_its_id_time_and_the_senders_chosen_name() -> None:
+    communicator = connect("named")
+    await communicator.connect()
+    await communicator.send_json_to({"message": "signed", "name": "  Ada  "})
+    received = await communicator.receive_json_from(timeout=5)
+    await communicator.disconnect()
+    assert received["message"] == "signed" and received["name"] == "Ada"
+    assert isinstance(received["id"], int) and received["created"]
+
+
+@pytest.mark.asyncio
+async def test_a_message_sent_again_with_its_nonce_is_stored_once_and_comes_back_as_stored() -> None:
+    # A client that reconnects sends again what it never saw come back; it may have been stored.
+    first, second = connect("resent"), connect("resent")
+    await first.connect()
+    await second.connect()
+    await first.send_json_to({"message": "once", "nonce": "n-1"})
+    stored = await first.receive_json_from(timeout=5)
+    await second.receive_json_from(timeout=5)
+    await second.send_json_to({"message": "once", "nonce": "n-1"})
+    again = [await communicator.receive_json_from(timeout=5) for communicator in (first, second)]
+    await first.send_json_to({"message": "no nonce"})
+    await first.send_json_to({"message": "no nonce"})
+    plain = [await first.receive_json_from(timeout=5) for _i in range(2)]
+    await first.disconnect()
+    await second.disconnect()
+    assert stored["nonce"] == "n-1" and again == [stored, stored]
+    assert plain[0]["id"] != plain[1]["id"] and plain[0]["nonce"] == ""
+    texts = await database_sync_to_async(list)(
+        Message.objects.filter(room__name="resent").values_list("text", flat=True)
+    )
+    assert sorted(texts) == ["no nonce", "no nonce", "once"]
+
+
+def test_a_client_that_was_away_gets_what_came_after_the_last_id_it_saw() -> None:
+    room = Room.objects.create(name="away")
+    ids = [Message.objects.create(room=room, text=f"m{i}", author="bo").pk for i in range(5)]
+    Message.objects.create(room=Room.objects.create(name="elsewhere"), text="not this room")
+    response = Client().get("/chat/away/messages/", {"after": ids[1]})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert [message["message"] for message in body["messages"]] == ["m2", "m3", "m4"]
+    assert [message["id"] for message in body["messages"]] == ids[2:]
+    assert body["messages"][0]["name"] == "bo" and body["more"] is False
+
+
+def test_the_catch_up_comes_in_pages_and_refuses_an_id_that_is_not_one() -> None:
+    from chat.views import CATCH_UP_LENGTH
+
+    room = Room.objects.create(name="busy")
+    Message.objects.bulk_create(Message(room=room, text=f"m{i}") for i in range(CATCH_UP_LENGTH + 3))
+    first = Client().get("/chat/busy/messages/", {"after": 0}).json()
+    assert len(first["messages"]) == CATCH_UP_LENGTH and first["more"] is True
+    rest = Client().get("/chat/busy/messages/", {"after": first["messages"][-1]["id"]}).json()
+    assert len(rest["messages"]) == 3 and rest["more"] is False
+    assert Client().get("/chat/busy/messages/", {"after": "-1"}).status_code == 400
+
+
+def test_the_models_and_the_migrations_agree() -> None:
+    from django.core.management import call_command
+
+    call_command("makemigrations", "chat", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.asyncio
+async def test_a_room_named_in_another_script_carries_messages() -> None:
+    first, second = connect("café"), connect("café")
+    for communicator in (first, second):
+        connected, _subprotocol = await communicator.connect()
+        assert connected
+    await first.send_json_to({"message": "bonjour"})
+    assert (await second.receive_json_from(timeout=5))["message"] == "bonjour"
+    for communicator in (first, second):
+        await communicator.disconnect()

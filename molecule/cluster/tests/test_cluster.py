@@ -19,6 +19,7 @@ from typing import Any
 import requests
 import websockets
 import yaml
+from chatters import Chatters, Report
 from scenario import SCENARIO, converge
 
 CONFIG = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]
@@ -78,15 +79,24 @@ class LoadLoop(threading.Thread):
         self.join()
 
 
-def roll(image: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], LoadLoop, float]:
+def roll(image: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], LoadLoop, float, Report]:
+    """A converge to `image` while GETs run through the edge and 50 people chat there in 5 rooms."""
     load = LoadLoop()
     load.start()
-    started = time.monotonic()
-    result = converge("-e", f"django_channels_image={image}", *extra)
-    elapsed = time.monotonic() - started
-    time.sleep(1)
+    with Chatters(EDGE, clients=50, rooms=5) as chat:
+        started = time.monotonic()
+        result = converge("-e", f"django_channels_image={image}", *extra)
+        elapsed = time.monotonic() - started
     load.stop()
-    return result, load, elapsed
+    return result, load, elapsed, chat.report()
+
+
+def assert_no_message_lost(report: Report, replaced: bool) -> None:
+    assert report.lost == 0 and report.missed_live == 0, report.missing
+    assert report.sent > 0
+    if replaced:
+        assert report.reconnects >= report.clients, "every replica was replaced: every client reconnected"
+    assert set(report.close_codes) <= {"1012"}, "closed by the server as a restart, never cut"
 
 
 def batch_times(output: str) -> list[float]:
@@ -160,14 +170,15 @@ def test_data_ports_are_published_on_the_private_address_only() -> None:
 
 
 def test_rolling_upgrade_under_load_fails_no_request() -> None:
-    result, load, elapsed = roll("cluster/app:v2")
+    result, load, elapsed, chat = roll("cluster/app:v2")
     assert result.returncode == 0, result.stdout[-4000:]
     batches = batch_times(result.stdout)
     print(
         f"\nroll to v2: {load.sent} requests sent, {len(load.failures)} failed, versions seen {dict(load.versions)}, "
-        f"run {elapsed:.0f} s, batches {batches} s"
+        f"run {elapsed:.0f} s, batches {batches} s\n{chat.summary()}"
     )
     assert load.failures == []
+    assert_no_message_lost(chat, replaced=True)
     assert load.sent > 100 and {"cluster/app:v1", "cluster/app:v2"} <= set(load.versions)
     assert len(batches) == 2, "one batch per app host (serial 1)"
     assert served_versions() == {"cluster/app:v2"}
@@ -194,8 +205,11 @@ def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -
             check=True,
             capture_output=True,
         )
-    result, load, _elapsed = roll("cluster/app:broken", "-e", "stack_healthy_timeout=25")
-    print(f"\nroll to a broken version: {load.sent} requests sent, {len(load.failures)} failed")
+    result, load, _elapsed, chat = roll("cluster/app:broken", "-e", "stack_healthy_timeout=25")
+    print(
+        f"\nroll to a broken version: {load.sent} requests sent, {len(load.failures)} failed\n{chat.summary()}"
+    )
+    assert_no_message_lost(chat, replaced=False)
     assert result.returncode != 0
     assert "(cluster/app:broken) did not become healthy" in result.stdout
     assert "The previous container runs again, healthy: cluster/app:v2" in result.stdout
@@ -208,10 +222,13 @@ def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -
 
 
 def test_rollback_to_the_previous_image_is_one_run() -> None:
-    result, load, elapsed = roll("cluster/app:v1")
+    result, load, elapsed, chat = roll("cluster/app:v1")
     assert result.returncode == 0, result.stdout[-4000:]
-    print(f"\nrollback to v1: {load.sent} requests sent, {len(load.failures)} failed, run {elapsed:.0f} s")
+    print(
+        f"\nrollback to v1: {load.sent} requests sent, {len(load.failures)} failed, run {elapsed:.0f} s\n{chat.summary()}"
+    )
     assert load.failures == []
+    assert_no_message_lost(chat, replaced=True)
     assert served_versions() == {"cluster/app:v1"}
 
 
