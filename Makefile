@@ -89,12 +89,12 @@ molecule: venv images browser
 matrix: venv images
 	scripts/matrix.sh
 
-# The checks that deploy no scenario run side by side; the scenarios and the matrix share this
-# machine's Docker engine (resilience restarts it) and run one after another.
+# Lint, sanity, the unit tests, the collection build and the matrix (stacks of their own names and
+# ports) run side by side; then the Molecule scenarios, one after another, alone on the Docker
+# engine (resilience restarts it).
 test:
-	$(MAKE) --no-print-directory --output-sync=target -j3 lint sanity unit-test build-collection browser
+	$(MAKE) --no-print-directory --output-sync=target -j3 lint sanity unit-test build-collection browser matrix
 	$(MAKE) --no-print-directory molecule
-	$(MAKE) --no-print-directory matrix
 
 # Benchmark against docker-compose, the bare app server and the previous release (bench/README.md).
 bench: venv engine images bench-tools

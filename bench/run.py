@@ -21,7 +21,10 @@ app replica so that nginx and the direct path hit the same server, rate limits o
    by request, so that a slow spell of the machine hits both paths alike; and, 1500 each, nginx's
    published port on 127.0.0.1 (where Docker's userland proxy, docker-proxy, relays each
    connection) against nginx's address;
-4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly;
+4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly,
+   each against the bare asyncio `websockets` server of bench/reference_server.py run on this
+   machine with the same client (the ratios: deliveries/s at least 0.15x, p99 at most 10x);
+   then 2,000 idle WebSockets held open on the app: its memory a connection (at most 64 KiB);
 5. the 10 slowest tasks of the cold deploy and of the no-op re-run (profile_tasks).
 
 Writes bench/results/latest.json, latest.md (the table) and latest.svg (the chart). Only ratios and
@@ -30,17 +33,23 @@ paired figures measured in this run are compared; nothing here is a test with a 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -78,6 +87,10 @@ WRK_SECONDS = 4
 # a p99 is then about the 50th slowest of each path. With 3000 a path, the difference of the p99s
 # came out from -4.7 to +3.2 ms between runs, for a p50 difference of 0.5-0.8 ms.
 LATENCY_REQUESTS = 5000
+FANOUT_MESSAGES = 1000
+# Sockets held open at once, for the app's memory a connection.
+IDLE_CONNECTIONS = 2000
+REFERENCE_PORT = 18690
 # The published port against nginx's address, the same way (no target, fewer requests).
 PUBLISHED_LATENCY_REQUESTS = 1500
 # The machine's speed swings from one minute to the next (2 CPUs, up to a third of them stolen by
@@ -267,7 +280,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
     for run in results["websocket"]:
         labels.append(f"{run['path']}\n{run['connections']} conn")
         rates.append(run["delivered_per_s"])
-    axes[2].bar(labels, rates, color=["#2b6cb0" if "nginx" in label else "#a0aec0" for label in labels])
+    colours = {"nginx": "#2b6cb0", "direct": "#a0aec0", "reference": "#68d391"}
+    axes[2].bar(labels, rates, color=[colours[label.split("\n")[0]] for label in labels])
     axes[2].set_title("WebSocket deliveries/s (fan-out)")
     for axis in axes:
         axis.tick_params(axis="x", labelsize=8)
@@ -308,11 +322,24 @@ def table(results: dict[str, Any]) -> str:
         f"| Static file through nginx | {http['static']['rps']:.0f} req/s, p99 {http['static']['p99_ms']:.1f} ms | – | – | – |",
     ]
     for run in results["websocket"]:
+        if run["path"] == "reference":
+            reference = run
+            continue
+        ok = run["lost"] == 0 and run["rate_ratio"] >= 0.15 and run["p99_ratio"] <= 10
         lines.append(
             f"| WebSocket fan-out, {run['connections']} connections / {run['rooms']} rooms, {run['path']} "
-            f"| {run['delivered_per_s']:.0f} deliveries/s, p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms "
-            f"| {run['delivered']} of {run['expected']} | lost {run['lost']} | 0 lost {'✅' if run['lost'] == 0 else '❌'} |"
+            f"| {run['delivered_per_s']:.0f} deliveries/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, "
+            f"lost {run['lost']} of {run['expected']} "
+            f"| bare `websockets` server {reference['delivered_per_s']:.0f} deliveries/s, p99 {reference['p99_ms']:.1f} ms "
+            f"| {run['rate_ratio']:.2f}× deliveries/s, {run['p99_ratio']:.1f}× p99 "
+            f"| ≥ 0.15×, p99 ≤ 10×, 0 lost {'✅' if ok else '❌'} |"
         )
+    idle = results["idle"]
+    lines.append(
+        f"| {idle['connections']} idle WebSockets, app container memory | {idle['before_mib']:.0f} → "
+        f"{idle['after_mib']:.0f} MiB, {idle['kib_per_connection']:.0f} KiB a connection | – | – "
+        f"| ≤ 64 KiB {'✅' if targets['idle_memory'] else '❌'} |"
+    )
     for run, key in (("cold deploy", "slowest_tasks"), ("no-op re-run", "noop_slowest_tasks")):
         lines += [
             "",
@@ -323,6 +350,65 @@ def table(results: dict[str, Any]) -> str:
         ]
         lines += [f"| {task['task']} | {task['seconds']:.2f} |" for task in deploy[key]]
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def reference_server() -> Iterator[str]:
+    """The bare asyncio websockets server (bench/reference_server.py), on this machine."""
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "reference_server.py"), "--port", str(REFERENCE_PORT)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout and "reference server" in server.stdout.readline()
+        yield f"ws://127.0.0.1:{REFERENCE_PORT}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def container_memory_mib(name: str) -> float:
+    """The container's memory use as Docker counts it (cgroup memory less the page cache)."""
+    stats = (
+        subprocess.run(
+            ["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", name],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.split("/")[0]
+        .strip()
+    )
+    value, unit = re.match(r"([\d.]+)\s*([KMG]i?B)", stats).groups()  # type: ignore[union-attr]
+    return float(value) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "kB": 1 / 1000, "MB": 1, "GB": 1000}[unit]
+
+
+def idle_memory(url: str, container: str, connections: int) -> dict[str, float]:
+    """The app container's memory with `connections` idle WebSockets (in 100 rooms) open, against
+    before they opened; both after a settling pause."""
+
+    async def hold() -> dict[str, float]:
+        await asyncio.sleep(3)
+        before = container_memory_mib(container)
+        sockets = []
+        for i in range(connections):
+            sockets.append(
+                await websockets.connect(f"{url}/ws/chat/idle-{i % 100}/", origin="http://localhost")
+            )
+        await asyncio.sleep(5)
+        after = container_memory_mib(container)
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+        return {
+            "connections": connections,
+            "before_mib": round(before, 1),
+            "after_mib": round(after, 1),
+            "kib_per_connection": round((after - before) * 1024 / connections, 1),
+        }
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, connections + 1024)), hard))
+    return asyncio.run(hold())
 
 
 def main() -> None:
@@ -444,18 +530,36 @@ def main() -> None:
     published = http["latency_published"]
     http["published_p99_added_ms"] = round(published["published"]["p99_ms"] - published["nginx"]["p99_ms"], 2)
 
-    step(5, "WebSocket fan-out at 100 and 500 connections, through nginx and directly")
+    step(
+        5,
+        "WebSocket fan-out at 100 and 500 connections: the bare reference server, nginx, direct; idle sockets",
+    )
     websocket = []
-    for connections, rooms in ((100, 10), (500, 50)):
-        for path, url in (("nginx", f"ws://{nginx_ip}"), ("direct", f"ws://{app_ip}:8000")):
-            run = asdict(fanout(url, connections, rooms, messages=1000))
-            run["path"] = path
-            websocket.append(run)
-            print(
-                f"      {path:6} {connections:3} connections: {run['delivered_per_s']:.0f} deliveries/s, "
-                f"p99 {run['p99_ms']:.0f} ms, lost {run['lost']}",
-                flush=True,
-            )
+    with reference_server() as reference_url:
+        for connections, rooms in ((100, 10), (500, 50)):
+            reference: dict[str, Any] = {}
+            for path, url in (
+                ("reference", reference_url),
+                ("nginx", f"ws://{nginx_ip}"),
+                ("direct", f"ws://{app_ip}:8000"),
+            ):
+                run = asdict(fanout(url, connections, rooms, messages=FANOUT_MESSAGES))
+                run["path"] = path
+                reference = run if path == "reference" else reference
+                run["rate_ratio"] = round(run["delivered_per_s"] / reference["delivered_per_s"], 3)
+                run["p99_ratio"] = round(run["p99_ms"] / reference["p99_ms"], 2)
+                websocket.append(run)
+                print(
+                    f"      {path:9} {connections:3} connections: {run['delivered_per_s']:.0f} deliveries/s "
+                    f"({run['rate_ratio']:.2f}x the reference), p99 {run['p99_ms']:.0f} ms ({run['p99_ratio']:.1f}x), "
+                    f"lost {run['lost']}",
+                    flush=True,
+                )
+    idle = idle_memory(f"ws://{app_ip}:8000", f"{STACK}-app-1", IDLE_CONNECTIONS)
+    print(
+        f"      {IDLE_CONNECTIONS} idle sockets: {idle['kib_per_connection']:.0f} KiB each in the app container",
+        flush=True,
+    )
 
     step(6, "clean up (the stack's containers and volumes)")
     destroy()
@@ -481,12 +585,16 @@ def main() -> None:
     }
     results["http"] = http
     results["websocket"] = websocket
+    results["idle"] = idle
     results["targets"] = {
         "cold_deploy": results["deploy"]["cold_ratio"] <= 1.5,
         "noop": results["deploy"]["noop_ratio"] <= 0.7 and results["deploy"]["noop_changed"] == 0,
         "http_rps": http["rps_ratio"] >= 0.9,
         "http_p99": http["p99_added_ms"] <= 2,
         "websocket_lost": all(run["lost"] == 0 for run in websocket),
+        "websocket_rate": all(run["rate_ratio"] >= 0.15 for run in websocket if run["path"] != "reference"),
+        "websocket_p99": all(run["p99_ratio"] <= 10 for run in websocket if run["path"] != "reference"),
+        "idle_memory": idle["kib_per_connection"] <= 64,
     }
 
     step(7, "results")

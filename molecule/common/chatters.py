@@ -16,7 +16,7 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +27,8 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 # What chat.js does: soon after a 1012 (service restart), else exponential, with jitter.
 RESTART_CODE = 1012
-# chat.js too: a catch-up starts below the last OVERLAP ids seen, for messages that arrived out of
-# id order (two replicas store them) and were not yet delivered when the socket closed.
-OVERLAP = 100
+# chat.js too: a number skipped and not filled within this many seconds is fetched.
+GAP_WAIT = 1.0
 
 
 def backoff(code: int | None, attempt: int) -> float:
@@ -42,21 +41,32 @@ class Client:
     number: int
     room: str
     seen: dict[str, int] = field(default_factory=dict)  # nonce -> id
-    last_id: int = 0
-    recent: deque[int] = field(default_factory=lambda: deque(maxlen=OVERLAP))  # ids, as they came
+    held: int = 0  # every message of the room up to this number (seq) was seen
+    ahead: set[int] = field(default_factory=set)  # numbers seen above `held`
+    gap_since: float | None = None
     unacked: dict[str, dict[str, str]] = field(default_factory=dict)
     sent: list[str] = field(default_factory=list)  # nonces, in order
     close_codes: list[int | None] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)  # closed -> open again and caught up
     errors: list[str] = field(default_factory=list)
+    gap_fills: int = 0
 
     def saw(self, event: dict[str, Any]) -> None:
         if isinstance(event.get("id"), int):
-            self.last_id = max(self.last_id, event["id"])
-            self.recent.append(event["id"])
             if event.get("nonce"):
                 self.seen[event["nonce"]] = event["id"]
                 self.unacked.pop(event["nonce"], None)
+            seq = event.get("seq")
+            if isinstance(seq, int) and seq > self.held:
+                self.ahead.add(seq)
+                while self.held + 1 in self.ahead:
+                    self.held += 1
+                    self.ahead.discard(self.held)
+                self.gap_since = (self.gap_since or time.monotonic()) if self.ahead else None
+
+    def gap_open(self) -> bool:
+        """A number skipped for longer than the page waits before it fetches."""
+        return self.gap_since is not None and time.monotonic() - self.gap_since > GAP_WAIT
 
 
 @dataclass
@@ -71,6 +81,7 @@ class Report:
     reconnect_p99_s: float
     close_codes: dict[str, int]
     failed_attempts: Counter[str]
+    gap_fills: int
     missing: list[str]
 
     def summary(self) -> str:
@@ -79,7 +90,7 @@ class Report:
             f"({self.missed_live} deliveries missed before the last catch-up); "
             f"{self.reconnects} reconnects, p50 {self.reconnect_p50_s:.2f} s, p99 {self.reconnect_p99_s:.2f} s; "
             f"close codes {self.close_codes}; failed attempts {sum(self.failed_attempts.values())}"
-            f" {dict(self.failed_attempts.most_common(3))}"
+            f" {dict(self.failed_attempts.most_common(3))}; {self.gap_fills} catch-ups for a skipped number"
         )
 
 
@@ -120,23 +131,34 @@ class Chatters:
 
     def __exit__(self, *exc: object) -> None:
         self.sending.clear()
-        time.sleep(2 * self.interval)  # what is in flight lands
+        # What is in flight lands: every sender saw its messages come back (a backlog on a busy
+        # machine is slow, not lost), then a moment for the other clients of their rooms.
+        deadline = time.monotonic() + 60
+        while any(client.unacked for client in self.clients) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2 * self.interval)
         self.stopping.set()
         self.thread.join(120)
         assert not self.thread.is_alive(), "the clients stopped"
 
-    def _catch_up(self, client: Client) -> None:
-        url = f"{self.base_url}/chat/{client.room}/messages/"
-        after = min(client.recent) - 1 if client.recent else client.last_id
+    def _missed(self, room: str, after: int) -> list[dict[str, Any]]:
+        """The room's messages numbered after `after`, every page (a plain function: run in a thread,
+        its events are applied by the caller)."""
+        events: list[dict[str, Any]] = []
         while True:
-            response = requests.get(url, params={"after": after}, verify=False, timeout=10)
+            response = requests.get(
+                f"{self.base_url}/chat/{room}/messages/", params={"after": after}, verify=False, timeout=10
+            )
             response.raise_for_status()
             page = response.json()
-            for event in page["messages"]:
-                client.saw(event)
+            events += page["messages"]
             if not page["more"] or not page["messages"]:
-                return
-            after = page["messages"][-1]["id"]
+                return events
+            after = page["messages"][-1]["seq"]
+
+    async def _catch_up(self, client: Client) -> None:
+        for event in await asyncio.to_thread(self._missed, client.room, client.held):
+            client.saw(event)
 
     async def _client(self, client: Client) -> None:
         attempt, closed_at, counted = 0, None, False
@@ -149,7 +171,7 @@ class Chatters:
                     origin=self.base_url,
                     open_timeout=10,
                 ) as socket:
-                    await asyncio.to_thread(self._catch_up, client)
+                    await self._catch_up(client)
                     for message in list(client.unacked.values()):
                         await socket.send(json.dumps(message))
                     if closed_at is not None:
@@ -187,6 +209,9 @@ class Chatters:
         try:
             while not self.stopping.is_set() and not receiver.done():
                 await asyncio.wait([receiver], timeout=self.interval * (0.5 + random.random()))
+                if client.gap_open():
+                    await self._catch_up(client)
+                    client.gap_fills += 1
                 if self.sending.is_set() and not receiver.done():
                     nonce = uuid.uuid4().hex
                     message = {
@@ -211,19 +236,18 @@ class Chatters:
         and after one more catch-up (lost)."""
         missed_live = sum(len(self._room_sent(client) - set(client.seen)) for client in self.clients)
         for client in self.clients:
-            self._catch_up(client)
+            for event in self._missed(client.room, client.held):
+                client.saw(event)
         stored: dict[str, dict[str, int]] = {}  # room -> nonce -> id, the whole history
         for room in {client.room for client in self.clients}:
-            history = Client(-1, room)
-            self._catch_up(history)
-            stored[room] = history.seen
+            stored[room] = {event["nonce"]: event["id"] for event in self._missed(room, 0) if event["nonce"]}
         missing = []
         for client in self.clients:
             for nonce in sorted(self._room_sent(client) - set(client.seen)):
                 found = stored[client.room].get(nonce)
                 where = f"stored as id {found}" if found else "never stored"
                 missing.append(
-                    f"client {client.number} ({client.room}, last id {client.last_id}) never saw {nonce}: {where}"
+                    f"client {client.number} ({client.room}, held {client.held}) never saw {nonce}: {where}"
                 )
         times = [seconds for client in self.clients for seconds in client.reconnect_s]
         codes: dict[str, int] = {}
@@ -241,5 +265,6 @@ class Chatters:
             reconnect_p99_s=round(percentile(times, 99), 3),
             close_codes=codes,
             failed_attempts=Counter(error for client in self.clients for error in client.errors),
+            gap_fills=sum(client.gap_fills for client in self.clients),
             missing=missing[:20],
         )

@@ -142,28 +142,47 @@ async def test_a_message_sent_again_with_its_nonce_is_stored_once_and_comes_back
     assert sorted(texts) == ["no nonce", "no nonce", "once"]
 
 
-def test_a_client_that_was_away_gets_what_came_after_the_last_id_it_saw() -> None:
+def test_a_client_that_was_away_gets_what_came_after_the_last_number_it_holds() -> None:
     room = Room.objects.create(name="away")
-    ids = [Message.objects.create(room=room, text=f"m{i}", author="bo").pk for i in range(5)]
-    Message.objects.create(room=Room.objects.create(name="elsewhere"), text="not this room")
-    response = Client().get("/chat/away/messages/", {"after": ids[1]})
+    ids = [Message.objects.create(room=room, text=f"m{i}", author="bo", seq=i + 1).pk for i in range(5)]
+    Message.objects.create(room=Room.objects.create(name="elsewhere"), text="not this room", seq=1)
+    response = Client().get("/chat/away/messages/", {"after": 2})
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     body = response.json()
     assert [message["message"] for message in body["messages"]] == ["m2", "m3", "m4"]
     assert [message["id"] for message in body["messages"]] == ids[2:]
+    assert [message["seq"] for message in body["messages"]] == [3, 4, 5]
     assert body["messages"][0]["name"] == "bo" and body["more"] is False
 
 
-def test_the_catch_up_comes_in_pages_and_refuses_an_id_that_is_not_one() -> None:
+def test_the_catch_up_comes_in_pages_and_refuses_a_number_that_is_not_one() -> None:
     from chat.views import CATCH_UP_LENGTH
 
     room = Room.objects.create(name="busy")
-    Message.objects.bulk_create(Message(room=room, text=f"m{i}") for i in range(CATCH_UP_LENGTH + 3))
+    Message.objects.bulk_create(
+        Message(room=room, text=f"m{i}", seq=i + 1) for i in range(CATCH_UP_LENGTH + 3)
+    )
     first = Client().get("/chat/busy/messages/", {"after": 0}).json()
     assert len(first["messages"]) == CATCH_UP_LENGTH and first["more"] is True
-    rest = Client().get("/chat/busy/messages/", {"after": first["messages"][-1]["id"]}).json()
+    rest = Client().get("/chat/busy/messages/", {"after": first["messages"][-1]["seq"]}).json()
     assert len(rest["messages"]) == 3 and rest["more"] is False
     assert Client().get("/chat/busy/messages/", {"after": "-1"}).status_code == 400
+
+
+@pytest.mark.asyncio
+async def test_a_rooms_messages_are_numbered_without_gaps_as_they_are_stored() -> None:
+    # A client that holds 1 and gets 3 knows it missed 2 (two replicas store a room's messages).
+    communicators = [connect("numbered") for _i in range(3)]
+    for communicator in communicators:
+        await communicator.connect()
+    for i, communicator in enumerate(communicators):
+        await communicator.send_json_to({"message": f"n{i}", "nonce": f"numbered-{i}"})
+    await communicators[0].send_json_to({"message": "n0", "nonce": "numbered-0"})  # sent again: same number
+    received = [await communicators[0].receive_json_from(timeout=5) for _i in range(4)]
+    for communicator in communicators:
+        await communicator.disconnect()
+    assert sorted({event["seq"] for event in received}) == [1, 2, 3]
+    assert await database_sync_to_async(lambda: Room.objects.get(name="numbered").last_seq)() == 3
 
 
 def test_the_models_and_the_migrations_agree() -> None:

@@ -34,7 +34,14 @@ async def channel_layer() -> None:
     channel = await layer.new_channel()
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "djangostack.health", "token": token})
-    message = await asyncio.wait_for(layer.receive(channel), TIMEOUT)
+    message = await asyncio.wait_for(layer.receive(channel), TIMEOUT)  # a timeout unsubscribes it
+    if "pubsub" in type(layer).__module__:
+        # The pub/sub layer unsubscribes a channel only when a receive on it is cancelled (a
+        # consumer that leaves); without this every check would leave a subscription behind.
+        leave = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)
+        leave.cancel()
+        await asyncio.gather(leave, return_exceptions=True)
     if message.get("token") != token:
         raise RuntimeError("the channel layer returned another message")
 

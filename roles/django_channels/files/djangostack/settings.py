@@ -64,11 +64,16 @@ if "database" not in _keep and "DJANGO_DB_HOST" in _env:
         },
     }
 
+_layer_backends = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
+
 if "channel_layers" not in _keep and "REDIS_HOST" in _env:
     _layer = globals().get("CHANNEL_LAYERS", {}).get("default", {})
     _backend = _layer.get("BACKEND", "")
     # The project's Redis layer keeps its options (a pub/sub layer, a prefix, ...); any other
-    # (in-memory) becomes the core Redis layer.
+    # (in-memory) becomes the Redis layer CHANNEL_LAYER_BACKEND names.
     _ours = not _backend.startswith("channels_redis.")
     _config = {} if _ours else dict(_layer.get("CONFIG", {}))
     _hosts = _config.get("hosts") or [{}]
@@ -81,8 +86,9 @@ if "channel_layers" not in _keep and "REDIS_HOST" in _env:
     _host.setdefault("socket_timeout", 30)
     _host.setdefault("socket_keepalive", True)
     _config["hosts"] = [{**_host, "address": redis_url(_env, _env.get("REDIS_DB", "0"))}]
-    _backend = "channels_redis.core.RedisChannelLayer" if _ours else _backend
-    if _backend == "channels_redis.core.RedisChannelLayer":
+    if _ours:
+        _backend = _layer_backends[_env.get("CHANNEL_LAYER_BACKEND", "core")]
+    if _backend == _layer_backends["core"]:
         _config.setdefault("capacity", int(_env.get("CHANNEL_LAYER_CAPACITY", "100")))
         _config.setdefault("expiry", int(_env.get("CHANNEL_LAYER_EXPIRY", "60")))
     CHANNEL_LAYERS = {

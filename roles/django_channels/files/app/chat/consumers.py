@@ -1,33 +1,59 @@
 """The chat WebSocket: every JSON {"message": text, "name": display name, "nonce": the client's id of
-it} is stored and sent to the whole room as {"id", "message", "name", "nonce", "created"}. A client
-that was away asks the page's messages URL for what came after the last id it saw, and sends again
-what it never saw come back: a nonce already stored is sent again as stored, not stored twice."""
+it} is stored with the room's next number and sent to the whole room as {"id", "seq", "message",
+"name", "nonce", "created"}. A client that was away, or sees a number skipped, asks the page's
+messages URL for what came after the last number it holds in order, and sends again what it never
+saw come back: a nonce already stored is sent again as stored, not stored twice."""
 
 import hashlib
-from typing import Any
+import os
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import IntegrityError
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from .models import AUTHOR_MAX_LENGTH, NONCE_MAX_LENGTH, Message, Room
 
 MAX_MESSAGE_LENGTH = 4000
+T = TypeVar("T")
+# The consumers' own thread pool, each thread with a persistent connection where the settings have
+# one (MySQL, the "consumers" alias): Channels' default, one thread a process shared by every
+# socket and a connection opened for each message, made each socket wait for all the others.
+DATABASE = "consumers" if "consumers" in settings.DATABASES else "default"
+# SQLite (the tests, a laptop) takes one writer at a time.
+SQLITE = settings.DATABASES[DATABASE]["ENGINE"].endswith("sqlite3")
+EXECUTOR = ThreadPoolExecutor(
+    max_workers=1 if SQLITE else int(os.environ.get("CHAT_DB_THREADS", "4")), thread_name_prefix="chat-db"
+)
 
 
-@database_sync_to_async
+def in_pool(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    return database_sync_to_async(func, thread_sensitive=False, executor=EXECUTOR)
+
+
+@in_pool
 def room_id(room_name: str) -> int:
-    return Room.objects.get_or_create(name=room_name)[0].pk
+    return Room.objects.using(DATABASE).get_or_create(name=room_name)[0].pk
 
 
-@database_sync_to_async
+@in_pool
 def store_message(room: int, text: str, author: str, nonce: str | None) -> dict[str, object]:
+    """The message stored with the room's next number, or the one stored already with its nonce."""
+    messages = Message.objects.using(DATABASE)
+    rooms = Room.objects.using(DATABASE).filter(pk=room)
     try:
-        return Message.objects.create(room_id=room, text=text, author=author, nonce=nonce).as_event()
-    except IntegrityError:
+        with transaction.atomic(using=DATABASE):
+            rooms.update(last_seq=F("last_seq") + 1)  # the room's row lock, until the commit
+            seq = rooms.values_list("last_seq", flat=True).get()
+            return messages.create(room_id=room, text=text, author=author, nonce=nonce, seq=seq).as_event()
+    except IntegrityError:  # sent again: the number taken is given back with the rollback
         if nonce is None:
             raise
-        return Message.objects.get(room_id=room, nonce=nonce).as_event()
+        return messages.get(room_id=room, nonce=nonce).as_event()
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):

@@ -43,13 +43,17 @@ def room(request: HttpRequest, room_name: str) -> HttpResponse:
 
 
 def messages_after(request: HttpRequest, room_name: str) -> JsonResponse:
-    """What a client missed: the room's messages after id ?after=N, oldest first, as the WebSocket
-    sends them; "more" when there are more than one answer holds."""
+    """What a client missed: the room's messages numbered after ?after=N (the last number it holds
+    in order), in order, as the WebSocket sends them; "more" when there are more than one answer holds."""
     after = request.GET.get("after", "0")
     if not after.isdigit():
-        return JsonResponse({"error": "after: the id of the last message seen (0 or more)"}, status=400)
+        return JsonResponse(
+            {"error": "after: the number (seq) of the last message held (0 or more)"}, status=400
+        )
     found = list(
-        Message.objects.filter(room__name=room_name, id__gt=int(after)).order_by("id")[: CATCH_UP_LENGTH + 1]
+        Message.objects.filter(room__name=room_name, seq__gt=int(after)).order_by("seq")[
+            : CATCH_UP_LENGTH + 1
+        ]
     )
     response = JsonResponse(
         {

@@ -83,6 +83,14 @@ else:
             "OPTIONS": {"charset": "utf8mb4"},
         }
     }
+    # The consumers' queries: Channels runs them all in one thread of the server process, so a
+    # connection kept there serves every message (health-checked before reuse). Requests keep the
+    # default alias, connected per request: Django's ASGI handler gives each its own thread.
+    DATABASES["consumers"] = {
+        **DATABASES["default"],
+        "CONN_MAX_AGE": int(os.environ.get("DJANGO_DB_CONSUMER_CONN_MAX_AGE", "300")),
+        "TEST": {"MIRROR": "default"},
+    }
 
 if os.environ.get("REDIS_HOST"):
     from redis.backoff import ExponentialBackoff
@@ -90,9 +98,12 @@ if os.environ.get("REDIS_HOST"):
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from redis.retry import Retry
 
+    # core: a Redis list per server process, up to `capacity` messages for `expiry` seconds;
+    # pubsub: a group message published once to each subscribed process, nothing buffered.
+    pubsub = os.environ.get("CHANNEL_LAYER_BACKEND", "core") == "pubsub"
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": f"channels_redis.{'pubsub.RedisPubSubChannelLayer' if pubsub else 'core.RedisChannelLayer'}",
             "CONFIG": {
                 "hosts": [
                     {
@@ -113,9 +124,15 @@ if os.environ.get("REDIS_HOST"):
                         "max_connections": int(os.environ.get("CHANNEL_LAYER_MAX_CONNECTIONS", "1000")),
                     }
                 ],
-                "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "100")),
-                "expiry": int(os.environ.get("CHANNEL_LAYER_EXPIRY", "60")),
-            },
+            }
+            | (
+                {}
+                if pubsub
+                else {
+                    "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "100")),
+                    "expiry": int(os.environ.get("CHANNEL_LAYER_EXPIRY", "60")),
+                }
+            ),
         }
     }
 else:

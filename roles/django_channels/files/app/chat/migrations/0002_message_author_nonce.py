@@ -15,8 +15,22 @@ class Migration(migrations.Migration):
             name="nonce",
             field=models.CharField(blank=True, max_length=64, null=True),
         ),
+        migrations.AddField(
+            model_name="message",
+            name="seq",
+            field=models.PositiveBigIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="room",
+            name="last_seq",
+            field=models.PositiveBigIntegerField(db_default=0, default=0),
+        ),
         migrations.AddConstraint(
             model_name="message",
             constraint=models.UniqueConstraint(fields=("room", "nonce"), name="chat_message_room_nonce"),
+        ),
+        migrations.AddConstraint(
+            model_name="message",
+            constraint=models.UniqueConstraint(fields=("room", "seq"), name="chat_message_room_seq"),
         ),
     ]

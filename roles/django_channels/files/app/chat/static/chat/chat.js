@@ -1,8 +1,9 @@
 // Chat room client: one WebSocket per page. It reconnects with backoff and jitter, keeps what the
 // person sends until it comes back from the server, and on each reconnect fetches what it missed
-// (ids after the last one seen) before it sends again what never came back, so a deploy or a
-// Redis restart costs no message. A message's nonce lets the server store it once, however often
-// it is sent.
+// before it sends again what never came back, so a deploy or a Redis restart costs no message.
+// The room numbers its messages 1, 2, 3, ... (seq): the client holds them in order up to `held`,
+// and fetches after `held` on every reconnect and whenever a number is skipped. A message's nonce
+// lets the server store it once, however often it is sent.
 (function () {
   "use strict";
   const log = document.getElementById("chat-log");
@@ -15,11 +16,10 @@
   const url = `${scheme}://${window.location.host}/ws/chat/${encodeURIComponent(room)}/`;
   const seen = new Set(Array.from(log.querySelectorAll("li[data-id]"), (item) => Number(item.dataset.id)));
   const outbox = new Map(); // nonce -> message: sent, or to send, and not yet seen come back
-  let lastId = Math.max(0, ...seen);
-  // The last ids seen, as they came: a catch-up starts below them, for messages that came out of id
-  // order (two replicas store them) and were not delivered yet when the socket closed.
-  const OVERLAP = 100;
-  const recent = Array.from(seen).slice(-OVERLAP);
+  const numbers = Array.from(log.querySelectorAll("li[data-seq]"), (item) => Number(item.dataset.seq)).filter(Boolean);
+  let held = Math.max(0, ...numbers); // every message up to this number is on the page
+  const ahead = new Set(); // numbers above `held` that came before the ones below them
+  let gapTimer = null;
   let socket = null;
   let attempt = 0;
   let catchingUp = null; // live messages held while the missed ones are fetched
@@ -51,11 +51,10 @@
     if (message.nonce) outbox.delete(message.nonce);
     if (typeof message.id !== "number" || seen.has(message.id)) return;
     seen.add(message.id);
-    lastId = Math.max(lastId, message.id);
-    recent.push(message.id);
-    if (recent.length > OVERLAP) recent.shift();
+    hold(message.seq);
     const item = document.createElement("li");
     item.dataset.id = String(message.id);
+    item.dataset.seq = message.seq ? String(message.seq) : "";
     item.append(time(message.created));
     if (message.name) {
       const author = document.createElement("b");
@@ -67,26 +66,41 @@
     text.className = "text";
     text.textContent = message.message;
     item.append(text);
+    // In the room's order: a message caught up after a live one still lands where it belongs.
     const last = log.lastElementChild;
     const later =
-      last && Number(last.dataset.id) > message.id
-        ? Array.from(log.children).find((other) => Number(other.dataset.id) > message.id)
+      message.seq && last && Number(last.dataset.seq) > message.seq
+        ? Array.from(log.children).find((other) => Number(other.dataset.seq) > message.seq)
         : null;
     log.insertBefore(item, later);
     item.scrollIntoView({ block: "nearest" });
   }
 
+  function hold(seq) {
+    if (typeof seq !== "number" || seq <= held) return;
+    ahead.add(seq);
+    while (ahead.delete(held + 1)) held += 1;
+    // A number skipped: the missing message may still be on its way from another replica; if it
+    // is not here within a second, fetch it.
+    if (ahead.size && !gapTimer) {
+      gapTimer = window.setTimeout(() => {
+        gapTimer = null;
+        if (ahead.size && online()) catchUp().catch((error) => console.warn(error));
+      }, 1000);
+    }
+  }
+
   async function catchUp() {
     catchingUp = [];
     try {
-      let after = recent.length ? Math.min(...recent) - 1 : lastId;
+      let after = held;
       for (let more = true; more; ) {
         const response = await fetch(`${log.dataset.messagesUrl}?after=${after}`, { cache: "no-store" });
         if (!response.ok) throw new Error(`catch-up: HTTP ${response.status}`);
         const page = await response.json();
         page.messages.forEach(add);
         more = page.more && page.messages.length > 0;
-        if (more) after = page.messages[page.messages.length - 1].id;
+        if (more) after = page.messages[page.messages.length - 1].seq;
       }
     } finally {
       const held = catchingUp;
