@@ -103,9 +103,9 @@
         if (more) after = page.messages[page.messages.length - 1].seq;
       }
     } finally {
-      const held = catchingUp;
+      const live = catchingUp;
       catchingUp = null;
-      held.forEach(add);
+      live.forEach(add);
     }
   }
 
