@@ -222,10 +222,30 @@ def test_uv_installs_the_locked_versions_without_the_dev_group(host: Any) -> Non
         == django_version
     )
     assert host.run(f"docker exec {app('board')} python3 -c 'import ruff'").rc != 0
-    # What the deployment needs and the project lacks, added: the ASGI server and a MySQL driver.
+    # What the deployment needs and the project lacks, added: the ASGI server its inventory names
+    # (uvicorn, with its C event loop and HTTP parser) and a MySQL driver.
     assert (
-        host.run(f"docker exec {app('board')} python3 -c 'import gunicorn, uvicorn_worker, pymysql'").rc == 0
+        host.run(f"docker exec {app('board')} python3 -c 'import uvicorn, uvloop, httptools, pymysql'").rc
+        == 0
     )
+    assert host.run(f"docker exec {app('board')} python3 -c 'import gunicorn'").rc != 0
+
+
+@pytest.mark.parametrize("project", [p for p in PROJECTS if p != "jobs"])
+def test_websocket_compression_is_agreed_only_where_the_inventory_turns_it_on(project: str) -> None:
+    """A browser offers per-message deflate; the app server takes it only with
+    django_channels_websocket_compression (board's, on the uvicorn server), through nginx."""
+
+    async def extensions() -> str | None:
+        url = base_url(project).replace("http", "ws", 1) + PROJECTS[project]["ws"]
+        async with websockets.connect(url, origin=base_url(project)) as socket:
+            return socket.response.headers.get("Sec-WebSocket-Extensions")
+
+    agreed = asyncio.run(extensions())
+    if project == "board":
+        assert agreed and agreed.startswith("permessage-deflate"), agreed
+    else:
+        assert agreed is None, agreed
 
 
 def test_a_cache_on_local_redis_uses_the_stacks_redis(host: Any) -> None:

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
 import requests
 import websockets
 import yaml
@@ -179,15 +180,16 @@ def test_data_ports_are_published_on_the_private_address_only() -> None:
     )
 
 
-def test_rolling_upgrade_under_load_fails_no_request() -> None:
+def test_rolling_upgrade_under_load_fails_no_request(capsys: pytest.CaptureFixture[str]) -> None:
     result, load, elapsed, chat = roll("cluster/app:v2")
     assert result.returncode == 0, result.stdout[-4000:]
     batches = batch_times(result.stdout)
-    print(
-        f"\nroll to v2: {load.sent} requests sent, {len(load.failures)} failed ({load.resent} sent again on a new"
-        f" connection), versions seen {dict(load.versions)}, "
-        f"run {elapsed:.0f} s, batches {batches} s\n{chat.summary()}"
-    )
+    with capsys.disabled():  # the figures, in make test's output too
+        print(
+            f"\nroll to v2: {load.sent} requests sent, {len(load.failures)} failed ({load.resent} sent again on a new"
+            f" connection), versions seen {dict(load.versions)}, "
+            f"run {elapsed:.0f} s, batches {batches} s\n{chat.summary()}"
+        )
     assert load.failures == []
     assert_no_message_lost(chat, replaced=True)
     assert load.sent > 100 and {"cluster/app:v1", "cluster/app:v2"} <= set(load.versions)
@@ -201,7 +203,9 @@ def test_rolling_upgrade_under_load_fails_no_request() -> None:
         assert {"cluster/app:v1", "cluster/app:v2"} <= set(tags), "the previous image stays for a rollback"
 
 
-def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -> None:
+def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     subprocess.run(
         ["docker", "build", "-q", "-t", "cluster/app:broken", "-"],
         input="FROM cluster/app:v2\nUSER root\nRUN rm /opt/djangostack/lib/djangostack/health.py\nUSER 10001\n",
@@ -217,9 +221,10 @@ def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -
             capture_output=True,
         )
     result, load, _elapsed, chat = roll("cluster/app:broken", "-e", "stack_healthy_timeout=25")
-    print(
-        f"\nroll to a broken version: {load.sent} requests sent, {len(load.failures)} failed\n{chat.summary()}"
-    )
+    with capsys.disabled():  # the figures, in make test's output too
+        print(
+            f"\nroll to a broken version: {load.sent} requests sent, {len(load.failures)} failed\n{chat.summary()}"
+        )
     assert_no_message_lost(chat, replaced=False)
     assert result.returncode != 0
     assert "(cluster/app:broken) did not become healthy" in result.stdout
@@ -232,12 +237,13 @@ def test_a_failing_version_stops_the_roll_and_the_previous_one_keeps_serving() -
     assert served_versions() == {"cluster/app:v2"}
 
 
-def test_rollback_to_the_previous_image_is_one_run() -> None:
+def test_rollback_to_the_previous_image_is_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     result, load, elapsed, chat = roll("cluster/app:v1")
     assert result.returncode == 0, result.stdout[-4000:]
-    print(
-        f"\nrollback to v1: {load.sent} requests sent, {len(load.failures)} failed, run {elapsed:.0f} s\n{chat.summary()}"
-    )
+    with capsys.disabled():  # the figures, in make test's output too
+        print(
+            f"\nrollback to v1: {load.sent} requests sent, {len(load.failures)} failed, run {elapsed:.0f} s\n{chat.summary()}"
+        )
     assert load.failures == []
     assert_no_message_lost(chat, replaced=True)
     assert served_versions() == {"cluster/app:v1"}

@@ -425,7 +425,9 @@ def test_rate_limits_answer_429_to_a_flood(base_url: str) -> None:
     assert requests.get(f"{base_url}/", verify=False, timeout=10).status_code == 200
 
 
-def test_people_chatting_through_a_roll_lose_no_message(base_url: str) -> None:
+def test_people_chatting_through_a_roll_lose_no_message(
+    base_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A routine change rolls the replicas while 50 people chat in 5 rooms: each replica leaves
     nginx's upstream, closes its sockets with 1012, and every client reconnects, catches up and
     sends what it never saw come back; afterwards each client has seen every message of its room."""
@@ -433,7 +435,8 @@ def test_people_chatting_through_a_roll_lose_no_message(base_url: str) -> None:
         result = converge("-e", json.dumps({"django_channels_env": {"ROLL_MARK": uuid.uuid4().hex}}))
     assert result.returncode == 0, result.stdout[-3000:]
     report = chat.report()
-    print(f"\nroll on one host: {report.summary()}")
+    with capsys.disabled():  # the figures, in make test's output too
+        print(f"\nroll on one host: {report.summary()}")
     assert report.lost == 0 and report.missed_live == 0, report.missing
     assert report.reconnects >= report.clients, "every replica was replaced: every client reconnected"
     assert set(report.close_codes) == {"1012"}, "closed by the server as a restart, never cut"
