@@ -80,6 +80,26 @@ async def test_chat_message_reaches_every_client_in_room() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_message_from_a_replica_of_the_previous_release_still_reaches_the_room() -> None:
+    # During a roll, replicas of the release before send the event's fields without its encoding.
+    from channels.layers import get_channel_layer
+
+    reader = connect("mixed")
+    await reader.connect()
+    old = {
+        "id": 7,
+        "seq": 3,
+        "message": "from v1",
+        "name": "Ada",
+        "nonce": "",
+        "created": "2026-01-01T00:00:00+00:00",
+    }
+    await get_channel_layer().group_send("chat.mixed", {"type": "chat.message", **old})
+    assert await reader.receive_json_from(timeout=5) == old
+    await reader.disconnect()
+
+
+@pytest.mark.asyncio
 async def test_chat_message_is_stored() -> None:
     communicator = connect("stored")
     await communicator.connect()

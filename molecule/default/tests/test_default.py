@@ -236,6 +236,50 @@ def test_chat_message_reaches_every_client_in_room_and_is_stored(
     assert text in requests.get(f"{base_url}/chat/{room}/", verify=False, timeout=10).text
 
 
+def test_a_message_sent_again_is_stored_once_and_the_rooms_numbers_have_no_gap(
+    host: Any, v: dict[str, Any], names: dict[str, str], base_url: str
+) -> None:
+    # MySQL stores a message in one round trip of several statements (the SQLite tests take the
+    # ORM's way): a nonce sent again must roll its number back, and come back as first stored.
+    room, nonce = f"resent-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    url = base_url.replace("https", "wss", 1) + f"/ws/chat/{room}/"
+
+    async def talk() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        sockets = [await websockets.connect(url, ssl=insecure_tls(), origin=base_url) for _i in range(2)]
+        try:
+
+            async def send(socket: Any, content: dict[str, str]) -> dict[str, Any]:
+                await socket.send(json.dumps(content))
+                return json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+            once = {"message": "once", "nonce": nonce, "name": "Ada"}
+            first = [await send(sockets[0], once), json.loads(await asyncio.wait_for(sockets[1].recv(), 10))]
+            again = [await send(sockets[1], once), json.loads(await asyncio.wait_for(sockets[0].recv(), 10))]
+            plain = [await send(sockets[0], {"message": f"plain {n}"}) for n in range(3)]
+            return first + again, plain
+        finally:
+            for socket in sockets:
+                await socket.close()
+
+    stored, plain = asyncio.run(talk())
+    assert stored[0]["nonce"] == nonce and stored[0]["name"] == "Ada" and stored == [stored[0]] * 4
+    assert [event["seq"] for event in [stored[0], *plain]] == [1, 2, 3, 4]
+    rows = mysql_query(
+        host,
+        v,
+        names,
+        "SELECT m.seq, m.text, COALESCE(m.nonce, '') FROM chat_message m JOIN chat_room r ON r.id = m.room_id"
+        f" WHERE r.name = '{room}' ORDER BY m.seq",
+    )
+    assert rows.rc == 0, rows.stderr
+    assert rows.stdout.splitlines() == [
+        f"1\tonce\t{nonce}",
+        "2\tplain 0\t",
+        "3\tplain 1\t",
+        "4\tplain 2\t",
+    ]
+
+
 def test_websocket_from_a_foreign_origin_is_refused(base_url: str) -> None:
     async def connect() -> None:
         tls = ssl.create_default_context()
