@@ -4,6 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
+from django.db import IntegrityError
 from django.test import Client
 
 from chat.models import Message, Room
@@ -97,6 +98,31 @@ async def test_a_message_from_a_replica_of_the_previous_release_still_reaches_th
     await get_channel_layer().group_send("chat.mixed", {"type": "chat.message", **old})
     assert await reader.receive_json_from(timeout=5) == old
     await reader.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_room_deleted_by_hand_is_made_again_by_the_next_socket() -> None:
+    # Room ids are kept for the process: a stale one fails one socket, not the room for good.
+    first = connect("deleted")
+    await first.connect()
+    await first.send_json_to({"message": "before"})
+    await first.receive_json_from(timeout=5)
+    await first.disconnect()
+    await Room.objects.filter(name="deleted").adelete()
+    stale = connect("deleted")
+    await stale.connect()
+    await stale.send_json_to({"message": "lost with its socket"})
+    with pytest.raises((Room.DoesNotExist, IntegrityError)):  # the server closes the socket with 1011
+        await stale.receive_output(timeout=1)
+    again = connect("deleted")
+    await again.connect()
+    await again.send_json_to({"message": "after"})
+    assert (await again.receive_json_from(timeout=5))["seq"] == 1
+    await again.disconnect()
+    texts = await database_sync_to_async(list)(
+        Message.objects.filter(room__name="deleted").values_list("text", flat=True)
+    )
+    assert texts == ["after"]
 
 
 @pytest.mark.asyncio

@@ -40,8 +40,25 @@ def in_pool(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 
 @in_pool
-def room_id(room_name: str) -> int:
+def _get_or_create_room(room_name: str) -> int:
     return Room.objects.using(DATABASE).get_or_create(name=room_name)[0].pk
+
+
+# Room ids by name, for the whole process: most sockets send a few messages, and the first of each
+# no longer waits for a lookup. The app deletes no room; an entry whose room was deleted by hand is
+# dropped when a message to it fails. Bounded, as anyone can name a room.
+ROOM_IDS: dict[str, int] = {}
+ROOM_IDS_MAX = 10_000
+
+
+async def room_id(room_name: str) -> int:
+    pk = ROOM_IDS.get(room_name)
+    if pk is None:
+        pk = await _get_or_create_room(room_name)
+        if len(ROOM_IDS) >= ROOM_IDS_MAX:
+            ROOM_IDS.clear()
+        ROOM_IDS[room_name] = pk
+    return pk
 
 
 def _one_trip() -> bool:
@@ -115,7 +132,7 @@ def store_message(room: int, text: str, author: str, nonce: str | None) -> dict[
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.room_name: str = self.scope["url_route"]["kwargs"]["room_name"]
-        self.room: int | None = None  # looked up (or created) once, with the socket's first message
+        self.room: int | None = None  # looked up (or created) with the socket's first message
         # Channels' group names are ASCII: a room named in another script gets its name's digest.
         self.group_name = (
             f"chat.{self.room_name}"
@@ -152,7 +169,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             nonce = None
         if self.room is None:
             self.room = await room_id(self.room_name)
-        event = await store_message(self.room, text, author, nonce)
+        try:
+            event = await store_message(self.room, text, author, nonce)
+        except Exception:
+            ROOM_IDS.pop(self.room_name, None)  # its room deleted, perhaps: looked up again next time
+            raise
         # Encoded once for the whole room, not once a reader. The fields stay beside it for the
         # replicas of the previous release that a roll leaves running a while: they send those.
         await self.channel_layer.group_send(
