@@ -23,7 +23,8 @@ app replica so that nginx and the direct path hit the same server, rate limits o
    connection) against nginx's address;
 4. WebSocket fan-out (bench/fanout.py) at 100 and 500 connections, through nginx and directly,
    each against the bare asyncio `websockets` server of bench/reference_server.py run on this
-   machine with the same client (the ratios: deliveries/s at least 0.15x, p99 at most 10x), with
+   machine with the same client, in rounds of the reference then the stack (the ratios, medians of
+   the rounds': deliveries/s at least 0.15x, p99 at most 10x), with
    the default channel layer (core), then again after a roll to the pubsub one; with the default,
    2,000 idle WebSockets held open on the app: its memory a connection (at most 64 KiB);
 5. the 10 slowest tasks of the cold deploy and of the no-op re-run (profile_tasks).
@@ -88,7 +89,11 @@ WRK_SECONDS = 4
 # a p99 is then about the 50th slowest of each path. With 3000 a path, the difference of the p99s
 # came out from -4.7 to +3.2 ms between runs, for a p50 difference of 0.5-0.8 ms.
 LATENCY_REQUESTS = 5000
-FANOUT_MESSAGES = 1000
+# The reference's rate swung from 22,000 to 50,000 deliveries/s between two sizes of one run, when
+# its 1,000 messages took a fifth of a second: more messages, and rounds of the reference and the
+# stack back to back.
+FANOUT_MESSAGES = 3000
+FANOUT_ROUNDS = 3
 # The fan-out with each layer django_channels_channel_layer offers; the first is the default.
 CHANNEL_LAYERS = ("core", "pubsub")
 DEFAULT_LAYER = CHANNEL_LAYERS[0]
@@ -106,6 +111,41 @@ PUBLISHED_LATENCY_REQUESTS = 1500
 # Cold runs spread over 2-6 s here: 5 of each, so that two slow ones do not make the median.
 DEPLOY_ROUNDS = 5
 NOOP_RUNS = 5
+
+
+def fanout_rounds(urls: dict[str, str], connections: int, rooms: int) -> list[dict[str, Any]]:
+    """Each path's fan-out, FANOUT_ROUNDS times, each round the reference then the others (their
+    order swapping); a path's figures are the medians of its rounds, its ratios the medians of each
+    round's ratio to that round's reference, its losses the sum."""
+    rounds: dict[str, list[dict[str, Any]]] = {path: [] for path in urls}
+    for number in range(FANOUT_ROUNDS):
+        others = [path for path in urls if path != "reference"]
+        for path in ["reference", *(others if number % 2 == 0 else others[::-1])]:
+            run = asdict(fanout(urls[path], connections, rooms, messages=FANOUT_MESSAGES))
+            rounds[path].append(run)
+            reference = rounds["reference"][-1]  # this round's: it runs first
+            run["rate_ratio"] = run["delivered_per_s"] / reference["delivered_per_s"]
+            run["p99_ratio"] = run["p99_ms"] / reference["p99_ms"]
+    summaries = []
+    for path, runs in rounds.items():
+        summary = {
+            key: statistics.median(run[key] for run in runs)
+            for key in ("delivered_per_s", "p50_ms", "p99_ms")
+        }
+        summary.update(
+            path=path,
+            connections=connections,
+            rooms=rooms,
+            rounds=len(runs),
+            expected=sum(run["expected"] for run in runs),
+            lost=sum(run["lost"] for run in runs),
+            rate_ratio=round(statistics.median(run["rate_ratio"] for run in runs), 3),
+            p99_ratio=round(statistics.median(run["p99_ratio"] for run in runs), 2),
+            round_rate_ratios=[round(run["rate_ratio"], 3) for run in runs],
+            round_p99_ratios=[round(run["p99_ratio"], 2) for run in runs],
+        )
+        summaries.append(summary)
+    return summaries
 
 
 def fanout_rate_met(run: dict[str, Any]) -> bool:
@@ -344,11 +384,12 @@ def table(results: dict[str, Any]) -> str:
         ok = run["lost"] == 0 and fanout_rate_met(run) and fanout_p99_met(run)
         lines.append(
             f"| WebSocket fan-out, {run['connections']} connections / {run['rooms']} rooms, {run['path']}, "
-            f"`{run['layer']}` layer "
+            f"`{run['layer']}` layer (medians of {run['rounds']} rounds) "
             f"| {run['delivered_per_s']:.0f} deliveries/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, "
             f"lost {run['lost']} of {run['expected']} "
             f"| bare `websockets` server {reference['delivered_per_s']:.0f} deliveries/s, p99 {reference['p99_ms']:.1f} ms "
-            f"| {run['rate_ratio']:.2f}× deliveries/s, {run['p99_ratio']:.1f}× p99 "
+            f"| {run['rate_ratio']:.2f}× ({min(run['round_rate_ratios']):.2f}-{max(run['round_rate_ratios']):.2f}) "
+            f"deliveries/s, {run['p99_ratio']:.1f}× ({min(run['round_p99_ratios']):.1f}-{max(run['round_p99_ratios']):.1f}) p99 "
             f"| ≥ {FANOUT_RATE_RATIO}×, p99 ≤ {FANOUT_P99_RATIO}×, 0 lost {'✅' if ok else '❌'} |"
         )
     idle = results["idle"]
@@ -561,21 +602,19 @@ def main() -> None:
             app_ip, nginx_ip = container_ip(f"{STACK}-app-1"), container_ip(f"{STACK}-nginx")
         with reference_server() as reference_url:
             for connections, rooms in ((100, 10), (500, 50)):
-                reference: dict[str, Any] = {}
-                for path, url in (
-                    ("reference", reference_url),
-                    ("nginx", f"ws://{nginx_ip}"),
-                    ("direct", f"ws://{app_ip}:8000"),
+                for run in fanout_rounds(
+                    {
+                        "reference": reference_url,
+                        "nginx": f"ws://{nginx_ip}",
+                        "direct": f"ws://{app_ip}:8000",
+                    },
+                    connections,
+                    rooms,
                 ):
-                    run = asdict(fanout(url, connections, rooms, messages=FANOUT_MESSAGES))
-                    run["path"] = path
                     run["layer"] = layer
-                    reference = run if path == "reference" else reference
-                    run["rate_ratio"] = round(run["delivered_per_s"] / reference["delivered_per_s"], 3)
-                    run["p99_ratio"] = round(run["p99_ms"] / reference["p99_ms"], 2)
                     websocket.append(run)
                     print(
-                        f"      {layer:6} {path:9} {connections:3} connections: {run['delivered_per_s']:.0f} deliveries/s "
+                        f"      {layer:6} {run['path']:9} {connections:3} connections: {run['delivered_per_s']:.0f} deliveries/s "
                         f"({run['rate_ratio']:.2f}x the reference), p99 {run['p99_ms']:.0f} ms ({run['p99_ratio']:.1f}x), "
                         f"lost {run['lost']}",
                         flush=True,
