@@ -72,10 +72,10 @@ def _one_trip() -> bool:
     return bool(database.get("OPTIONS", {}).get("client_flag", 0) & MULTI_STATEMENTS)
 
 
-# MySQL stores a message in one round trip: the room's next number taken under its row lock (and
-# handed back as the UPDATE's insert id by LAST_INSERT_ID(expr)), the row, the commit. The ORM's
-# transaction took seven (ping, autocommit off, UPDATE, SELECT, INSERT, COMMIT, autocommit on),
-# each waiting its turn for the process's GIL: 5-15 ms a message under make bench's load.
+# MySQL stores a message in one round trip after the health check's ping: the room's next number
+# taken under its row lock (handed back as the UPDATE's insert id by LAST_INSERT_ID(expr)), the
+# row, the commit. The ORM's transaction took six after the ping (autocommit off, UPDATE, SELECT,
+# INSERT, COMMIT, autocommit on), each waiting its turn for the process's GIL and event loop.
 ONE_TRIP = _one_trip()
 STORE_SQL = (
     "START TRANSACTION;"
