@@ -89,7 +89,7 @@ STORE_SQL = (
 def _store_one_trip(room: int, text: str, author: str, nonce: str | None) -> Message:
     connection = connections[DATABASE]
     values = {"room_id": room, "text": text, "author": author, "nonce": nonce, "created": timezone.now()}
-    with connection.cursor() as cursor, connection.wrap_database_errors:
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         try:
             cursor.execute(
                 STORE_SQL, {**values, "created": connection.ops.adapt_datetimefield_value(values["created"])}
