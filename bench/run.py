@@ -118,8 +118,8 @@ def fanout_rounds(urls: dict[str, str], connections: int, rooms: int) -> list[di
     order swapping); a path's figures are the medians of its rounds, its ratios the medians of each
     round's ratio to that round's reference, its losses the sum."""
     rounds: dict[str, list[dict[str, Any]]] = {path: [] for path in urls}
+    others = [path for path in urls if path != "reference"]
     for number in range(FANOUT_ROUNDS):
-        others = [path for path in urls if path != "reference"]
         for path in ["reference", *(others if number % 2 == 0 else others[::-1])]:
             run = asdict(fanout(urls[path], connections, rooms, messages=FANOUT_MESSAGES))
             rounds[path].append(run)
