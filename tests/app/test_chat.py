@@ -1,5 +1,7 @@
 """The sample chat app: pages, WebSocket fan-out and history; the role's health check on it."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import get_default_application
@@ -7,7 +9,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import IntegrityError
 from django.test import Client
 
+import chat.store
 from chat.models import Message, Room
+from chat.store import store_message
 
 # Consumers reach the database from another thread: use real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -229,6 +233,35 @@ async def test_a_rooms_messages_are_numbered_without_gaps_as_they_are_stored() -
         await communicator.disconnect()
     assert sorted({event["seq"] for event in received}) == [1, 2, 3]
     assert await database_sync_to_async(lambda: Room.objects.get(name="numbered").last_seq)() == 3
+
+
+@pytest.mark.asyncio
+async def test_messages_that_arrive_together_are_stored_together_and_one_that_fails_fails_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A process stores what arrives while a batch is under way in the next: here all five at once.
+    batches: list[int] = []
+    store_each = chat.store._store_each
+    monkeypatch.setattr(
+        chat.store, "_store_each", lambda messages: batches.append(len(messages)) or store_each(messages)
+    )
+    room = await Room.objects.acreate(name="together")
+    results = await asyncio.gather(
+        *(store_message(room.pk, f"t{i}", "", None) for i in range(3)),
+        store_message(room.pk + 1000, "to a room that is gone", "", None),
+        store_message(room.pk, "t3", "", None),
+        return_exceptions=True,
+    )
+    assert isinstance(results.pop(3), (Room.DoesNotExist, IntegrityError))
+    assert [(event["message"], event["seq"]) for event in results] == [
+        ("t0", 1),
+        ("t1", 2),
+        ("t2", 3),
+        ("t3", 4),
+    ]
+    texts = await database_sync_to_async(list)(Message.objects.order_by("seq").values_list("text", flat=True))
+    assert texts == ["t0", "t1", "t2", "t3"]
+    assert batches == [5]
 
 
 def test_the_models_and_the_migrations_agree() -> None:

@@ -83,18 +83,13 @@ else:
             "OPTIONS": {"charset": "utf8mb4"},
         }
     }
-    from MySQLdb.constants.CLIENT import FOUND_ROWS, MULTI_STATEMENTS
-
-    # The consumers' queries, in the few threads of chat.consumers' own pool: a connection kept in
-    # each serves every message (health-checked before reuse). Several statements at once (beside
-    # Django's own flag), so that a message is stored in one round trip; only the consumers' own
-    # queries, every value a bound parameter, use this alias.
-    # Requests keep the default alias, connected per request: Django's ASGI handler gives each its
-    # own thread.
+    # The ORM's queries of chat.store, in the few threads of its own pool: a connection kept in each
+    # serves every socket (health-checked before reuse); its batches of messages, on the event loop,
+    # keep theirs as long. Requests keep the default alias, connected per request: Django's ASGI
+    # handler gives each its own thread.
     DATABASES["consumers"] = {
         **DATABASES["default"],
         "CONN_MAX_AGE": int(os.environ.get("DJANGO_DB_CONSUMER_CONN_MAX_AGE", "300")),
-        "OPTIONS": {**DATABASES["default"]["OPTIONS"], "client_flag": FOUND_ROWS | MULTI_STATEMENTS},
         "TEST": {"MIRROR": "default"},
     }
 
