@@ -144,11 +144,12 @@ class Writer:
                 futures = [future for _message, future in batch]
                 try:
                     results = await self._store([message for message, _future in batch])
-                except BaseException as error:
+                except asyncio.CancelledError:  # the process stops
                     for future in futures:
-                        if not future.done():
-                            future.set_exception(error)
+                        future.cancel()
                     raise
+                except Exception as error:  # noqa: BLE001 - the batch's sockets get it; the next batch runs
+                    results = [error] * len(futures)
                 for future, result in zip(futures, results, strict=True):
                     if future.done():  # its socket closed meanwhile
                         continue
