@@ -33,8 +33,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first closes the stale connections of the one thread shared by
         # every socket of the process, a hop to it for each message a socket gets. This consumer
-        # queries only from its own pool, whose threads close theirs (database_sync_to_async), so
-        # the hop bought nothing and made every delivery of the process wait its turn for it.
+        # queries only through chat.store: its pool's threads close theirs (database_sync_to_async)
+        # and its batches keep their own connection, so the hop bought nothing and made every
+        # delivery of the process wait its turn for it.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
